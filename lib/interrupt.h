@@ -1,0 +1,19 @@
+#pragma once
+
+namespace didicm {
+
+// What SIGINT and SIGTERM do. exit_now: remove pending temporary files and
+// exit with 128 + signal. set_flag: record the signal so that a loop can stop
+// at a safe point (training finishes its step); a second signal exits at once.
+enum class InterruptMode { exit_now, set_flag };
+
+void install_interrupt_handlers();
+void set_interrupt_mode(InterruptMode mode);
+
+// 0 when no signal arrived, else the signal number (SIGINT or SIGTERM).
+int interrupt_signal();
+
+// The exit status for a run stopped by `signal`: 130 for SIGINT, 143 for SIGTERM.
+int interrupted_exit_status(int signal);
+
+}  // namespace didicm

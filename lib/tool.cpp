@@ -1,0 +1,108 @@
+#include "tool.h"
+
+#include "errors.h"
+#include "h5.h"
+#include "interrupt.h"
+#include "logging.h"
+#include "version.h"
+
+#include <CLI/CLI.hpp>
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <thread>
+
+namespace didicm {
+namespace {
+
+CommonOptions options;
+
+void apply_common_options() {
+  if (options.quiet) {
+    set_verbosity(Verbosity::quiet);
+  } else if (options.verbose > 0) {
+    set_verbosity(Verbosity::verbose);
+  }
+  if (options.threads > 0) {
+    at::set_num_threads(options.threads);
+  }
+}
+
+// Runs `body`, turning every exception into a message and an exit status.
+int guarded(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    log_error("{}", e.what());
+    log_error("Run '{} --help' for usage.", program_name());
+    return 2;
+  } catch (const Error& e) {
+    log_error("{}", e.what());
+    return 1;
+  } catch (const c10::Error& e) {
+    // LibTorch messages carry a C++ backtrace that helps nobody running a tool.
+    log_error("LibTorch error: {}", e.what_without_backtrace());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    log_error("out of memory");
+    return 1;
+  } catch (const std::exception& e) {
+    log_error("{}", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
+const CommonOptions& common_options() { return options; }
+
+int worker_threads() {
+  if (options.threads > 0) {
+    return options.threads;
+  }
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+int run_tool(int argc, char** argv, const std::string& name, const std::string& description,
+             const std::function<void(CLI::App&)>& define, const std::function<int()>& run) {
+  set_program_name(name);
+  silence_hdf5_errors();
+  install_interrupt_handlers();
+
+  CLI::App app(description, name);
+  app.set_version_flag("--version", fmt::format("{} (didicm) {}", name, version_string));
+  app.add_flag("-q,--quiet", options.quiet, "Print only errors and warnings on stderr");
+  app.add_flag("-v,--verbose", options.verbose, "Print debug messages on stderr");
+  app.add_option("--threads", options.threads,
+                 "Number of CPU threads (default: 0, one per core)")
+      ->check(CLI::NonNegativeNumber);
+  app.get_formatter()->column_width(34);
+
+  int status = guarded([&] {
+    define(app);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      throw UsageError(e.what());
+    }
+    apply_common_options();
+    return run();
+  });
+
+  // Results go to stdout, so a failed write there (a full disk) is a failure.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    log_error("writing to standard output failed");
+    return status == 0 ? 1 : status;
+  }
+  return status;
+}
+
+}  // namespace didicm
