@@ -348,6 +348,21 @@ std::vector<std::string> Group::attribute_names() const {
   return names;
 }
 
+H5T_class_t Group::attribute_type_class(const std::string& name) const {
+  Handle attribute = open_attribute(*this, name);
+  Handle type(check_id(H5Aget_type(attribute.get()), fmt::format("{} @{}", describe(), name)),
+              H5Tclose);
+  return H5Tget_class(type.get());
+}
+
+std::uint64_t Group::attribute_size(const std::string& name) const {
+  Handle attribute = open_attribute(*this, name);
+  Handle space(check_id(H5Aget_space(attribute.get()), fmt::format("{} @{}", describe(), name)),
+               H5Sclose);
+  hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  return count < 0 ? 0 : static_cast<std::uint64_t>(count);
+}
+
 Dims Dataset::dims() const {
   Handle space(check_id(H5Dget_space(id()), description_), H5Sclose);
   int rank = H5Sget_simple_extent_ndims(space.get());

@@ -104,6 +104,10 @@ class Group {
   std::int64_t int_attribute(const std::string& name) const;
   double double_attribute(const std::string& name) const;
   std::vector<std::string> attribute_names() const;
+  // Type class (H5T_STRING, H5T_INTEGER, H5T_FLOAT, ...) and element count of
+  // an attribute; a scalar has one element.
+  H5T_class_t attribute_type_class(const std::string& name) const;
+  std::uint64_t attribute_size(const std::string& name) const;
 
   // "file: /path/name" for messages.
   std::string describe(const std::string& name = "") const;
