@@ -7,8 +7,6 @@
 #include "version.h"
 
 #include <CLI/CLI.hpp>
-#include <ATen/Parallel.h>
-#include <c10/util/Exception.h>
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -25,9 +23,13 @@ void apply_common_options() {
   } else if (options.verbose > 0) {
     set_verbosity(Verbosity::verbose);
   }
-  if (options.threads > 0) {
-    at::set_num_threads(options.threads);
-  }
+}
+
+// LibTorch errors append a C++ backtrace after this marker; a user of a tool
+// needs only the message before it.
+std::string without_backtrace(const std::string& message) {
+  auto marker = message.find("\nException raised from");
+  return marker == std::string::npos ? message : message.substr(0, marker);
 }
 
 // Runs `body`, turning every exception into a message and an exit status.
@@ -41,15 +43,11 @@ int guarded(const std::function<int()>& body) {
   } catch (const Error& e) {
     log_error("{}", e.what());
     return 1;
-  } catch (const c10::Error& e) {
-    // LibTorch messages carry a C++ backtrace that helps nobody running a tool.
-    log_error("LibTorch error: {}", e.what_without_backtrace());
-    return 1;
   } catch (const std::bad_alloc&) {
     log_error("out of memory");
     return 1;
   } catch (const std::exception& e) {
-    log_error("{}", e.what());
+    log_error("{}", without_backtrace(e.what()));
     return 1;
   }
 }

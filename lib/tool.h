@@ -13,7 +13,8 @@ namespace didicm {
 struct CommonOptions {
   bool quiet = false;
   int verbose = 0;
-  int threads = 0;  // 0: LibTorch's default (one per core)
+  int threads = 0;  // 0: one per core. Tools that run LibTorch apply it themselves,
+                    // so that tools without LibTorch do not load it.
 };
 
 // Runs one command-line tool. `define` adds the tool's own options to the
