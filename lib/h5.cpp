@@ -149,6 +149,14 @@ std::vector<std::string> Group::children() const {
   return names;
 }
 
+bool Group::is_group(const std::string& name) const {
+  if (!exists(name)) {
+    return false;
+  }
+  Handle object(check_id(H5Oopen(id(), name.c_str(), H5P_DEFAULT), describe(name)), H5Oclose);
+  return H5Iget_type(object.get()) == H5I_GROUP;
+}
+
 Dataset Group::create_dataset(const std::string& name, hid_t type, const Dims& dims,
                               const WriteOptions& options) const {
   Handle space = make_space(dims);
@@ -201,10 +209,27 @@ std::vector<T> Group::read(const std::string& name) const {
   return values;
 }
 
+template <typename T>
+void Group::read(const std::string& name, T* data, std::uint64_t count) const {
+  Dataset dataset = open_dataset(name);
+  std::uint64_t stored = 1;
+  for (auto size : dataset.dims()) {
+    stored *= size;
+  }
+  if (stored != count) {
+    throw Error(fmt::format("{}: has {} elements, expected {}", describe(name), stored, count));
+  }
+  if (count > 0) {
+    check(H5Dread(dataset.id(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+          fmt::format("{}: reading failed", describe(name)));
+  }
+}
+
 #define DIDICM_H5_INSTANTIATE(T)                                                              \
   template void Group::write<T>(const std::string&, const T*, const Dims&, const WriteOptions&) \
       const;                                                                                  \
   template std::vector<T> Group::read<T>(const std::string&) const;                           \
+  template void Group::read<T>(const std::string&, T*, std::uint64_t) const;                  \
   template void Dataset::write_rows<T>(std::uint64_t, std::uint64_t, const T*) const;         \
   template void Dataset::read_rows<T>(std::uint64_t, std::uint64_t, T*) const;
 
@@ -379,6 +404,29 @@ H5T_class_t Dataset::type_class() const {
 std::size_t Dataset::type_size() const {
   Handle type(check_id(H5Dget_type(id()), description_), H5Tclose);
   return H5Tget_size(type.get());
+}
+
+ElementType Dataset::element_type() const {
+  Handle type(check_id(H5Dget_type(id()), description_), H5Tclose);
+  H5T_class_t type_class = H5Tget_class(type.get());
+  std::size_t size = H5Tget_size(type.get());
+  bool is_signed = type_class == H5T_INTEGER && H5Tget_sign(type.get()) == H5T_SGN_2;
+  if (type_class == H5T_FLOAT && size == 4) {
+    return ElementType::float32;
+  }
+  if (type_class == H5T_FLOAT && size == 8) {
+    return ElementType::float64;
+  }
+  if (type_class == H5T_INTEGER && !is_signed && size == 1) {
+    return ElementType::uint8;
+  }
+  if (is_signed && size == 4) {
+    return ElementType::int32;
+  }
+  if (is_signed && size == 8) {
+    return ElementType::int64;
+  }
+  return ElementType::other;
 }
 
 void Dataset::select_rows(std::uint64_t first, std::uint64_t count, Handle& file_space,

@@ -28,6 +28,10 @@ template <> inline hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
 
 using Dims = std::vector<std::uint64_t>;
 
+// The element type of a stored numeric dataset; `other` for strings, compounds
+// and numeric types the toolkit does not write.
+enum class ElementType { uint8, int32, int64, float32, float64, other };
+
 // Owns one HDF5 identifier and closes it with the matching H5?close.
 class Handle {
  public:
@@ -71,6 +75,7 @@ class Group {
   Group open_group(const std::string& name) const;
   Group create_group(const std::string& name) const;  // creates missing parents too
   std::vector<std::string> children() const;          // names in this group, sorted
+  bool is_group(const std::string& name) const;       // an existing group (not a dataset)
 
   // Whole-array writes and reads, row-major.
   template <typename T>
@@ -82,6 +87,10 @@ class Group {
   }
   template <typename T>
   std::vector<T> read(const std::string& name) const;
+  // Reads the whole dataset into `data`, which has room for `count` elements.
+  // The dataset must have exactly that many, and HDF5 converts the element type.
+  template <typename T>
+  void read(const std::string& name, T* data, std::uint64_t count) const;
   Dims dims(const std::string& name) const;
 
   // Variable-length UTF-8 strings, and variable-length byte strings.
@@ -127,6 +136,7 @@ class Dataset {
   Dims dims() const;
   H5T_class_t type_class() const;
   std::size_t type_size() const;
+  ElementType element_type() const;
 
   // Rows [first, first + count) along axis 0; `data` holds count * row size elements.
   template <typename T>
