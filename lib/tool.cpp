@@ -16,6 +16,21 @@ namespace didicm {
 namespace {
 
 CommonOptions options;
+std::string invocation;
+
+std::string shell_quote(const std::string& argument) {
+  bool plain = !argument.empty() &&
+               argument.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789-_./=:,+@%") == std::string::npos;
+  if (plain) {
+    return argument;
+  }
+  std::string quoted = "'";
+  for (char c : argument) {
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return quoted + "'";
+}
 
 void apply_common_options() {
   if (options.quiet) {
@@ -56,6 +71,8 @@ int guarded(const std::function<int()>& body) {
 
 const CommonOptions& common_options() { return options; }
 
+const std::string& command_line() { return invocation; }
+
 int worker_threads() {
   if (options.threads > 0) {
     return options.threads;
@@ -66,6 +83,9 @@ int worker_threads() {
 int run_tool(int argc, char** argv, const std::string& name, const std::string& description,
              const std::function<void(CLI::App&)>& define, const std::function<int()>& run) {
   set_program_name(name);
+  for (int i = 0; i < argc; ++i) {
+    invocation += (i == 0 ? "" : " ") + shell_quote(i == 0 ? name : argv[i]);
+  }
   silence_hdf5_errors();
   install_interrupt_handlers();
 

@@ -27,6 +27,10 @@ int run_tool(int argc, char** argv, const std::string& name, const std::string& 
 // The options the running tool was started with (valid inside `run`).
 const CommonOptions& common_options();
 
+// The command line the running tool was started with, arguments quoted for a
+// POSIX shell where needed; files record it as their provenance.
+const std::string& command_line();
+
 // Number of worker threads a tool should use: --threads, or the core count.
 int worker_threads();
 

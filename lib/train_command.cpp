@@ -3,6 +3,7 @@
 #include "device.h"
 #include "errors.h"
 #include "logging.h"
+#include "trainer.h"
 
 #include <fmt/format.h>
 
@@ -10,14 +11,93 @@
 
 namespace didicm {
 
-void validate_train_options(const TrainOptions& options) {
-  if (!options.dry_run) {
-    // TODO: the training loop (dataset, optimizer, checkpoints); until then only --dry-run runs.
-    throw UsageError(
-        "--data is missing: training needs a training dataset, and this build of didicm-train "
-        "only supports --dry-run (build the model and run one forward pass)");
+namespace {
+
+void require(bool condition, const std::string& message) {
+  if (!condition) {
+    throw UsageError(message);
   }
-  resolve_model_config(options.model);
+}
+
+bool one_of(const std::string& value, std::initializer_list<const char*> choices) {
+  for (const char* choice : choices) {
+    if (value == choice) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void validate_training_flags(const TrainOptions& options) {
+  require(!options.data.empty(), "--data is missing: give the training dataset file");
+  require(!options.output.empty(), "--output is missing: give the run folder");
+  require(options.epochs >= 1, fmt::format("--epochs {}: must be at least 1", options.epochs));
+  require(options.batch_size >= 1,
+          fmt::format("--batch-size {}: must be at least 1", options.batch_size));
+  require(options.lr > 0, fmt::format("--lr {}: must be positive", options.lr));
+  require(options.warmup_epochs >= 0,
+          fmt::format("--warmup-epochs {}: must not be negative", options.warmup_epochs));
+  require(options.warmup_lr >= 0 && options.min_lr >= 0,
+          "--warmup-lr and --min-lr must not be negative");
+  require(one_of(options.opt, {"lamb", "adamw", "sgd"}),
+          fmt::format("--opt {}: expected lamb, adamw or sgd", options.opt));
+  require(one_of(options.sched, {"cosine", "step", "none"}),
+          fmt::format("--sched {}: expected cosine, step or none", options.sched));
+  require(options.decay_epochs > 0 && options.decay_rate > 0,
+          "--decay-epochs and --decay-rate must be positive");
+  require(options.weight_decay >= 0,
+          fmt::format("--weight-decay {}: must not be negative", options.weight_decay));
+  require(options.momentum >= 0 && options.momentum < 1,
+          fmt::format("--momentum {}: must be in [0, 1)", options.momentum));
+  require(options.smoothing >= 0 && options.smoothing < 1,
+          fmt::format("--smoothing {}: must be in [0, 1)", options.smoothing));
+  require(one_of(options.lr_ratio_scaling, {"none", "sqrt"}),
+          fmt::format("--lr-ratio-scaling {}: expected none or sqrt", options.lr_ratio_scaling));
+  require(options.mean.size() == 3 && options.stddev.size() == 3,
+          "--mean and --std take three values, one per RGB channel");
+  for (double value : options.stddev) {
+    require(value > 0, fmt::format("--std {}: must be positive", value));
+  }
+  require(options.workers >= 0, fmt::format("-j/--workers {}: must not be negative", options.workers));
+  require(options.val_every >= 1, fmt::format("--val-every {}: must be at least 1", options.val_every));
+  require(options.checkpoint_every >= 0,
+          fmt::format("--checkpoint-every {}: must not be negative", options.checkpoint_every));
+  require(options.diffusion_eps > 0 && options.diffusion_eps < 1,
+          fmt::format("--diffusion-eps {}: must be in (0, 1)", options.diffusion_eps));
+  require(options.val_steps >= 1, fmt::format("--val-steps {}: must be at least 1", options.val_steps));
+  require(options.stop_after_steps >= 0, "--stop-after-steps must not be negative");
+  require(options.model.input_size >= 0, "--input-size must not be negative");
+}
+
+}  // namespace
+
+TrainOptions resolve_train_options(const TrainOptions& options) {
+  TrainOptions resolved = options;
+  if (resolved.dry_run) {
+    require(resolved.model.num_classes > 0, "--num-classes is missing: a dry run needs N");
+    if (resolved.model.input_size == 0) {
+      resolved.model.input_size = 224;
+    }
+    resolve_model_config(resolved.model);
+    return resolved;
+  }
+  validate_training_flags(resolved);
+
+  // The class count comes from the dataset; check the rest of the model now.
+  ModelConfig probe = resolved.model;
+  probe.num_classes = 1;
+  probe.input_size = probe.input_size == 0 ? 32 : probe.input_size;
+  bool score_model = resolve_model_config(probe).name.rfind("didirn", 0) == 0;
+  if (resolved.objective.empty()) {
+    resolved.objective = score_model ? "didicm" : "ce";
+  }
+  require(one_of(resolved.objective, {"didicm", "ce"}),
+          fmt::format("--objective {}: expected didicm or ce", resolved.objective));
+  require(score_model == (resolved.objective == "didicm"),
+          fmt::format("--objective {} does not fit --model {}: didicm trains a DiDiRN score model, "
+                      "ce a ResNet classifier",
+                      resolved.objective, resolved.model.name));
+  return resolved;
 }
 
 ModelSummary dry_run_model(const ModelConfig& config, const torch::Device& device) {
@@ -60,8 +140,11 @@ std::string summary_json(const ModelSummary& summary) {
       fmt::join(summary.output_shape, ","), summary.device);
 }
 
-int run_train(const TrainOptions& options) {
-  validate_train_options(options);
+int run_train(const TrainOptions& requested) {
+  TrainOptions options = resolve_train_options(requested);
+  if (!options.dry_run) {
+    return train(options);
+  }
   torch::Device device = select_device(options.device);
   log_info("building {} with {} classes on {}", options.model.name, options.model.num_classes,
            device_name(device));

@@ -1,7 +1,7 @@
 #pragma once
 
-// The didicm-train command: its options and its entry point. So far it only
-// builds and checks a model (--dry-run); the training loop comes next.
+// The didicm-train command: its options and its entry point. Flags are named
+// as timm names them where the meaning is the same.
 
 #include "model_factory.h"
 
@@ -15,12 +15,46 @@ namespace didicm {
 
 struct TrainOptions {
   bool dry_run = false;  // build the model, run one forward pass, print a summary
-  ModelConfig model;
-  std::string device = "auto";  // auto, cpu, cuda, cuda:N
+  ModelConfig model;     // num_classes comes from the dataset; input_size 0: the stored size
+  std::string objective;         // didicm or ce; empty: didicm for DiDiRN, ce for ResNet
+  std::string device = "auto";   // auto, cpu, cuda, cuda:N
+
+  std::string data;    // training dataset file
+  std::string val;     // validation dataset file (optional)
+  std::string output;  // run folder: last.h5, best.h5, config.json, summary.csv, metrics.jsonl
+  std::string resume;  // checkpoint to continue from
+  bool force = false;  // replace the files of an earlier run in the output folder
+
+  std::int64_t epochs = 100;
+  std::int64_t batch_size = 1024;
+  double lr = 2e-3;
+  double warmup_epochs = 5;
+  double warmup_lr = 1e-5;
+  double min_lr = 1e-6;
+  std::string opt = "lamb";  // lamb, adamw or sgd
+  double momentum = 0.9;
+  double weight_decay = 0.01;
+  std::string sched = "cosine";  // cosine, step or none
+  double decay_epochs = 30;      // step schedule
+  double decay_rate = 0.1;       // step schedule
+  double smoothing = 0.0;        // label smoothing of the targets
+  std::string lr_ratio_scaling = "none";  // none, or sqrt: lr * sqrt(1 / ratio of the dataset)
+  std::vector<double> mean{0.485, 0.456, 0.406};
+  std::vector<double> stddev{0.229, 0.224, 0.225};
+
+  std::uint64_t seed = 42;
+  int workers = 4;
+  std::int64_t val_every = 1;       // epochs between validations
+  double checkpoint_every = 0;      // minutes between extra writes of last.h5; 0: only per epoch
+  double diffusion_eps = 1e-5;      // lower bound of the training time t
+  std::int64_t val_steps = 2;       // DiDiCM-CP steps of the validation sampler
+  std::int64_t stop_after_steps = 0;  // stop (as if interrupted) after this many steps; 0: never
 };
 
-// Throws UsageError for an invalid combination of options.
-void validate_train_options(const TrainOptions& options);
+// Checks every flag and fills the defaults that depend on others (the
+// objective from the model, the dry run's input size). Throws UsageError
+// naming the bad value.
+TrainOptions resolve_train_options(const TrainOptions& options);
 
 // Summary of a model that a dry run built and ran.
 struct ModelSummary {

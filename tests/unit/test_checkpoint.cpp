@@ -310,8 +310,8 @@ TEST_CASE("train dry run summary") {
 
   TrainOptions options;
   options.model = config;
-  CHECK_THROWS_WITH_AS(validate_train_options(options), doctest::Contains("--data"), UsageError);
+  CHECK_THROWS_WITH_AS(resolve_train_options(options), doctest::Contains("--data"), UsageError);
   options.dry_run = true;
   options.model.name = "vgg16";
-  CHECK_THROWS_WITH_AS(validate_train_options(options), doctest::Contains("vgg16"), UsageError);
+  CHECK_THROWS_WITH_AS(resolve_train_options(options), doctest::Contains("vgg16"), UsageError);
 }
