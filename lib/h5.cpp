@@ -119,6 +119,16 @@ bool Group::exists(const std::string& name) const {
   return true;
 }
 
+bool Group::is_group(const std::string& name) const {
+  if (!exists(name)) {
+    return false;
+  }
+  H5O_info_t info;
+  check(H5Oget_info_by_name2(id(), name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT),
+        describe(name));
+  return info.type == H5O_TYPE_GROUP;
+}
+
 Group Group::open_group(const std::string& name) const {
   if (!exists(name)) {
     throw Error(fmt::format("{}: group not found", describe(name)));

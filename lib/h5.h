@@ -72,6 +72,7 @@ class Group {
   const std::string& path() const { return path_; }
 
   bool exists(const std::string& name) const;  // a link of that name (nested paths allowed)
+  bool is_group(const std::string& name) const;  // exists and is a group (not a dataset)
   Group open_group(const std::string& name) const;
   Group create_group(const std::string& name) const;  // creates missing parents too
   std::vector<std::string> children() const;          // names in this group, sorted

@@ -32,6 +32,9 @@ TEST_CASE("h5 round trip of arrays, strings and attributes") {
   CHECK(file.open_group("group").double_attribute("ratio") == 0.25);
   CHECK(file.exists("group/values"));
   CHECK_FALSE(file.exists("missing/values"));
+  CHECK(file.is_group("group"));
+  CHECK_FALSE(file.is_group("group/values"));
+  CHECK_FALSE(file.is_group("missing"));
   CHECK(file.children() == std::vector<std::string>{"classes", "group"});
 }
 
