@@ -11,7 +11,7 @@ CMAKE_FLAGS ?=
 DEBIAN_PACKAGES := \
 	cmake g++ make pkg-config \
 	libtorch-dev libcli11-dev libturbojpeg0-dev libhdf5-dev libfmt-dev doctest-dev \
-	libpng-dev zlib1g-dev libopenblas0-pthread \
+	libpng-dev zlib1g-dev libjpeg62-turbo-dev libopenblas0-pthread \
 	dataset-fashion-mnist \
 	python3 python3-pil python3-h5py python3-numpy
 

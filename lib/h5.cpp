@@ -12,6 +12,11 @@ namespace didicm {
 
 void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
+std::mutex& hdf5_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 namespace h5 {
 namespace {
 
@@ -42,10 +47,15 @@ std::string join_path(const std::string& base, const std::string& name) {
   return base == "/" ? "/" + name : base + "/" + name;
 }
 
-Handle make_space(const Dims& dims) {
+Handle make_space(const Dims& dims, bool extendible = false) {
   std::vector<hsize_t> sizes(dims.begin(), dims.end());
+  std::vector<hsize_t> max_sizes(sizes);
+  if (extendible && !max_sizes.empty()) {
+    max_sizes[0] = H5S_UNLIMITED;
+  }
   hid_t space = dims.empty() ? H5Screate(H5S_SCALAR)
-                             : H5Screate_simple(static_cast<int>(sizes.size()), sizes.data(), nullptr);
+                             : H5Screate_simple(static_cast<int>(sizes.size()), sizes.data(),
+                                                max_sizes.data());
   return Handle(check_id(space, "creating a dataspace"), H5Sclose);
 }
 
@@ -169,7 +179,10 @@ bool Group::is_group(const std::string& name) const {
 
 Dataset Group::create_dataset(const std::string& name, hid_t type, const Dims& dims,
                               const WriteOptions& options) const {
-  Handle space = make_space(dims);
+  if (options.extendible && options.chunk.empty()) {
+    throw Error(fmt::format("{}: an extendible dataset needs chunks", describe(name)));
+  }
+  Handle space = make_space(dims, options.extendible);
   Handle link_properties(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(link_properties.get(), 1);
   Handle properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
@@ -496,6 +509,26 @@ void Dataset::write_bytes(std::uint64_t row, const std::vector<std::uint8_t>& by
   Handle type = bytes_type();
   hvl_t value{bytes.size(), const_cast<std::uint8_t*>(bytes.data())};
   transfer_rows(row, 1, type.get(), &value, true);
+}
+
+void Dataset::write_bytes_rows(std::uint64_t first,
+                               const std::vector<std::vector<std::uint8_t>>& rows) const {
+  Handle type = bytes_type();
+  std::vector<hvl_t> values(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    values[i] = hvl_t{rows[i].size(), const_cast<std::uint8_t*>(rows[i].data())};
+  }
+  transfer_rows(first, rows.size(), type.get(), values.data(), true);
+}
+
+void Dataset::resize_rows(std::uint64_t rows) const {
+  Dims shape = dims();
+  std::vector<hsize_t> sizes(shape.begin(), shape.end());
+  if (sizes.empty()) {
+    throw Error(fmt::format("{}: cannot resize a scalar dataset", description_));
+  }
+  sizes[0] = rows;
+  check(H5Dset_extent(id(), sizes.data()), fmt::format("{}: resizing to {} rows failed", description_, rows));
 }
 
 std::vector<std::uint8_t> Dataset::read_bytes(std::uint64_t row) const {

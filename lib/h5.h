@@ -7,6 +7,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,12 @@
 namespace didicm {
 
 void silence_hdf5_errors();
+
+// Serializes HDF5 calls made from several threads (readers of different files
+// included). Debian's HDF5 1.10 is built thread-safe (H5_HAVE_THREADSAFE) and
+// locks internally anyway; this mutex keeps the code correct with a build
+// that is not.
+std::mutex& hdf5_mutex();
 
 namespace h5 {
 
@@ -56,6 +63,7 @@ class Handle {
 struct WriteOptions {
   Dims chunk;           // empty: contiguous layout
   int gzip_level = 0;   // 0: no compression (needs chunks)
+  bool extendible = false;  // axis 0 may grow or shrink later (needs chunks)
 };
 
 class Dataset;
@@ -147,6 +155,11 @@ class Dataset {
 
   // One variable-length byte string (for example a JPEG) per row.
   void write_bytes(std::uint64_t row, const std::vector<std::uint8_t>& bytes) const;
+  // Rows [first, first + rows.size()), one byte string each.
+  void write_bytes_rows(std::uint64_t first, const std::vector<std::vector<std::uint8_t>>& rows) const;
+
+  // Changes the size of axis 0 of a dataset created with WriteOptions::extendible.
+  void resize_rows(std::uint64_t rows) const;
   std::vector<std::uint8_t> read_bytes(std::uint64_t row) const;
 
   const std::string& description() const { return description_; }

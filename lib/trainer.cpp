@@ -57,7 +57,7 @@ std::string format_list(const std::vector<double>& values) {
 
 // The resolved configuration as one JSON object.
 std::string config_json(const TrainOptions& options, const ModelConfig& model, double lr,
-                        std::int64_t steps_per_epoch) {
+                        std::int64_t steps_per_epoch, const DatasetInfo& data) {
   return fmt::format(
       "{{\"model\":{},\"num_classes\":{},\"stem\":{},\"width\":{},\"embed_dim\":{},"
       "\"input_size\":{},\"objective\":{},\"data\":{},\"val\":{},\"epochs\":{},"
@@ -66,7 +66,7 @@ std::string config_json(const TrainOptions& options, const ModelConfig& model, d
       "\"sched\":{},\"decay_epochs\":{},\"decay_rate\":{},\"smoothing\":{},\"mean\":{},"
       "\"std\":{},\"seed\":{},\"workers\":{},\"val_every\":{},\"checkpoint_every\":{},"
       "\"diffusion_eps\":{},\"val_steps\":{},\"steps_per_epoch\":{},\"device\":{},"
-      "\"version\":{}}}",
+      "\"train_ratio\":{},\"train_images\":{},\"version\":{}}}",
       json_quote(model.name), model.num_classes, json_quote(model.stem), model.width,
       model.embed_dim, model.input_size, json_quote(options.objective), json_quote(options.data),
       json_quote(options.val), options.epochs, options.batch_size, lr, options.lr,
@@ -75,7 +75,8 @@ std::string config_json(const TrainOptions& options, const ModelConfig& model, d
       json_quote(options.sched), options.decay_epochs, options.decay_rate, options.smoothing,
       format_list(options.mean), format_list(options.stddev), options.seed, options.workers,
       options.val_every, options.checkpoint_every, options.diffusion_eps, options.val_steps,
-      steps_per_epoch, json_quote(options.device), json_quote(version_string));
+      steps_per_epoch, json_quote(options.device), data.ratio, data.count,
+      json_quote(version_string));
 }
 
 void write_text(const std::string& path, const std::string& text) {
@@ -276,7 +277,8 @@ void Trainer::prepare_optimizer() {
       std::max<std::int64_t>(1, std::llround(options_.decay_epochs * static_cast<double>(steps_per_epoch_)));
   schedule.decay_rate = options_.decay_rate;
   schedule_.emplace(schedule);
-  config_json_ = config_json(options_, model_.config(), lr_, steps_per_epoch_);
+  config_json_ =
+      config_json(options_, model_.config(), lr_, steps_per_epoch_, train_reader_->info());
 }
 
 void Trainer::resume() {

@@ -1,0 +1,116 @@
+#!/bin/bash
+# didicm-prep on class-folder trees, flat folders with label files, class
+# lists, subsets and the output options.
+source "$(dirname "$0")/lib.sh"
+IMAGES="$DIDICM_BUILD_DIR/test-tools/didicm-test-images"
+
+# h5 FILE EXPRESSION: prints a Python expression over the open HDF5 file f.
+h5() {
+  /usr/bin/python3 -c "import sys, h5py, numpy as np; f = h5py.File(sys.argv[1], 'r'); print(($2))" "$1"
+}
+
+# A tree with numeric class names: byte-wise order is 1, 10, 2.
+for class in 1 10 2; do
+  mkdir -p "$WORK/tree/$class"
+  for i in 0 1 2 3; do
+    "$IMAGES" jpeg "$WORK/tree/$class/img$i.JPEG" $((60 + i * 10)) 50
+  done
+done
+echo "not an image" >"$WORK/tree/README.txt"
+
+run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/tree.h5" --size 16 --threads 2
+expect_equal "$(json_field "$WORK/out" images)" 12 "images"
+expect_equal "$(json_field "$WORK/out" classes)" 3 "classes"
+expect_equal "$(json_field "$WORK/out" skipped)" 0 "skipped"
+expect_contains "$WORK/out" '"images_per_second"'
+expect_equal "$(h5 "$WORK/tree.h5" "[c.decode() for c in f['classes'][:]]")" "['1', '10', '2']" "numeric classes sort as strings"
+expect_equal "$(h5 "$WORK/tree.h5" "f['labels'][:].tolist()")" "[0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]" "labels"
+expect_equal "$(h5 "$WORK/tree.h5" "f['sources'][4].decode()")" "10/img0.JPEG" "sources"
+expect_equal "$(h5 "$WORK/tree.h5" "f['images'].shape, f['images'].chunks")" "((12, 16, 16, 3), (1, 16, 16, 3))" "image layout"
+expect_equal "$(h5 "$WORK/tree.h5" "f.attrs['format'], f.attrs['format_version'], f.attrs['size'], f.attrs['source_kind'], f.attrs['store']")" \
+  "('didicm-dataset', 1, 16, 'tree', 'raw')" "attributes"
+expect_contains <(h5 "$WORK/tree.h5" "f.attrs['created_by']") "didicm-prep "
+expect_contains <(h5 "$WORK/tree.h5" "f.attrs['command_line']") "--size 16"
+
+# An existing output needs --force; the file is left as it was.
+before=$(md5sum <"$WORK/tree.h5")
+run_tool 1 didicm-prep "$WORK/tree" -o "$WORK/tree.h5" --size 16
+expect_contains "$WORK/err" "--force"
+expect_equal "$(md5sum <"$WORK/tree.h5")" "$before" "existing file untouched"
+run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/tree.h5" --size 16 --force --store jpeg --jpeg-quality 80 -q
+expect_equal "$(h5 "$WORK/tree.h5" "f['jpeg'].shape[0], f.attrs['store'], 'images' in f")" "(12, 'jpeg', False)" "jpeg store"
+
+# --store-size keeps the central square at the larger side; resolution records --size.
+run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/store.h5" --size 16 --store-size 24 --gzip 4
+expect_equal "$(h5 "$WORK/store.h5" "f['images'].shape[1:], f.attrs['size'], f.attrs['resolution'], f['images'].compression")" \
+  "((24, 24, 3), 24, 16, 'gzip')" "store size"
+
+# A class list fixes the order; a listed class without a folder is kept empty.
+printf '2\n1\nextra\n10\n' >"$WORK/classes.txt"
+run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/listed.h5" --size 16 --class-list "$WORK/classes.txt"
+expect_equal "$(h5 "$WORK/listed.h5" "[c.decode() for c in f['classes'][:]], f['labels'][:].tolist()")" \
+  "(['2', '1', 'extra', '10'], [0, 0, 0, 0, 1, 1, 1, 1, 3, 3, 3, 3])" "class list order"
+expect_contains "$WORK/err" "class 'extra' (label 2) has no images"
+
+# A class folder missing from the list is an error naming it.
+printf '1\n2\n' >"$WORK/short.txt"
+run_tool 1 didicm-prep "$WORK/tree" -o "$WORK/short.h5" --size 16 --class-list "$WORK/short.txt"
+expect_contains "$WORK/err" "didicm-prep: $WORK/tree/10: class folder is not in the class list"
+expect_no_file "$WORK/short.h5"
+
+# --classes K and --classes FILE, subsets.
+run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/two.h5" --size 16 --classes 2
+expect_equal "$(h5 "$WORK/two.h5" "len(f['classes']), f['labels'].shape[0]")" "(2, 8)" "--classes 2"
+printf '2\n' >"$WORK/only2.txt"
+run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/only2.h5" --size 16 --classes "$WORK/only2.txt"
+expect_equal "$(h5 "$WORK/only2.h5" "[c.decode() for c in f['classes'][:]], f['sources'][0].decode()")" "(['2'], '2/img0.JPEG')" "--classes FILE"
+run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/half.h5" --size 16 --ratio 0.5 --seed 3
+expect_equal "$(h5 "$WORK/half.h5" "np.bincount(f['labels'][:]).tolist(), f.attrs['ratio'], f.attrs['seed']")" "([2, 2, 2], 0.5, 3)" "ratio"
+run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/half_again.h5" --size 16 --ratio 0.5 --seed 3 --threads 1
+expect_equal "$(h5 "$WORK/half_again.h5" "[s.decode() for s in f['sources'][:]]")" "$(h5 "$WORK/half.h5" "[s.decode() for s in f['sources'][:]]")" "same seed, same files"
+run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/max.h5" --size 16 --max-per-class 1
+expect_equal "$(h5 "$WORK/max.h5" "np.bincount(f['labels'][:]).tolist()")" "[1, 1, 1]" "max per class"
+
+# Flat folder with a filename,class CSV (header optional).
+mkdir -p "$WORK/flat"
+for name in a b c d; do "$IMAGES" jpeg "$WORK/flat/$name.JPEG" 40 30; done
+printf 'filename,class\nb.JPEG,n02\na.JPEG,n01\nc.JPEG,n02\n' >"$WORK/labels.csv"
+run_tool 0 didicm-prep "$WORK/flat" --labels "$WORK/labels.csv" -o "$WORK/flat.h5" --size 16
+expect_equal "$(h5 "$WORK/flat.h5" "[c.decode() for c in f['classes'][:]], f['labels'][:].tolist(), [s.decode() for s in f['sources'][:]], f.attrs['source_kind']")" \
+  "(['n01', 'n02'], [0, 1, 1], ['a.JPEG', 'b.JPEG', 'c.JPEG'], 'flat')" "flat CSV"
+expect_contains "$WORK/err" "ignoring 1 image files not listed"
+
+# Kaggle's LOC_val_solution.csv: ids without extension, WordNet id first.
+printf 'ImageId,PredictionString\nd,n03 1 2 3 4 n03 5 6 7 8\na,n01 0 0 9 9\n' >"$WORK/kaggle.csv"
+run_tool 0 didicm-prep "$WORK/flat" --labels "$WORK/kaggle.csv" -o "$WORK/kaggle.h5" --size 16
+expect_equal "$(h5 "$WORK/kaggle.h5" "[c.decode() for c in f['classes'][:]], [s.decode() for s in f['sources'][:]]")" \
+  "(['n01', 'n03'], ['a.JPEG', 'd.JPEG'])" "Kaggle CSV"
+
+# A CSV row whose file is missing: error, or skipped with --skip-bad.
+printf 'a.JPEG,n01\nmissing.JPEG,n01\n' >"$WORK/missing.csv"
+run_tool 1 didicm-prep "$WORK/flat" --labels "$WORK/missing.csv" -o "$WORK/missing.h5" --size 16
+expect_contains "$WORK/err" "didicm-prep: missing.JPEG: listed in"
+run_tool 0 didicm-prep "$WORK/flat" --labels "$WORK/missing.csv" -o "$WORK/missing.h5" --size 16 --skip-bad
+expect_equal "$(json_field "$WORK/out" skipped)" 1 "missing file skipped"
+
+# Usage errors exit 2.
+run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5"
+expect_contains "$WORK/err" "--size is required"
+run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --ratio 2
+run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --store png
+run_tool 2 didicm-prep "$WORK/tree" --size 16
+run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --no-such-flag
+run_tool 0 didicm-prep --help
+expect_contains "$WORK/out" "--class-list"
+# Every option of --help is documented in the man page (roff escapes removed).
+sed 's/\\//g' "$DIDICM_SOURCE_DIR/man/man1/didicm-prep.1" >"$WORK/man.txt"
+for option in $(grep -oE -- '--[a-z][a-z-]+' "$WORK/out" | sort -u); do
+  expect_contains "$WORK/man.txt" "$option"
+done
+run_tool 0 didicm-prep --version
+expect_contains "$WORK/out" "didicm-prep (didicm)"
+run_tool 1 didicm-prep "$WORK/nowhere" -o "$WORK/x.h5" --size 16
+expect_contains "$WORK/err" "input folder not found"
+expect_no_file "$WORK/x.h5"
+
+finish
