@@ -169,14 +169,6 @@ std::vector<std::string> Group::children() const {
   return names;
 }
 
-bool Group::is_group(const std::string& name) const {
-  if (!exists(name)) {
-    return false;
-  }
-  Handle object(check_id(H5Oopen(id(), name.c_str(), H5P_DEFAULT), describe(name)), H5Oclose);
-  return H5Iget_type(object.get()) == H5I_GROUP;
-}
-
 Dataset Group::create_dataset(const std::string& name, hid_t type, const Dims& dims,
                               const WriteOptions& options) const {
   if (options.extendible && options.chunk.empty()) {

@@ -84,7 +84,6 @@ class Group {
   Group open_group(const std::string& name) const;
   Group create_group(const std::string& name) const;  // creates missing parents too
   std::vector<std::string> children() const;          // names in this group, sorted
-  bool is_group(const std::string& name) const;       // an existing group (not a dataset)
 
   // Whole-array writes and reads, row-major.
   template <typename T>
