@@ -207,7 +207,7 @@ SamplerSettings resolve_sampler_settings(const SamplerSettings& settings,
         "samples with cp or cl, a cross-entropy classifier with standard",
         resolved.sampler, checkpoint.model.config().name, checkpoint.objective));
   }
-  if (resolved.steps == 0) {
+  if (resolved.steps == -1) {
     resolved.steps = resolved.sampler == "cl" ? 2 : 8;
   }
   if (resolved.steps < 1) {

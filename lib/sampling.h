@@ -17,7 +17,7 @@ namespace didicm {
 // One sampler configuration.
 struct SamplerSettings {
   std::string sampler;  // cp, cl or standard; empty: cp for a didicm checkpoint, else standard
-  std::int64_t steps = 0;    // 0: 8 for cp, 2 for cl
+  std::int64_t steps = -1;   // -1: 8 for cp, 2 for cl
   std::string select = "argmin";  // cp: argmin, argmax or sample
   std::int64_t samples = 16;      // cl: chains per image
   std::uint64_t seed = 0;

@@ -85,7 +85,7 @@ TrainOptions resolve_train_options(const TrainOptions& options) {
 
   // The class count comes from the dataset; check the rest of the model now.
   ModelConfig probe = resolved.model;
-  probe.num_classes = 1;
+  probe.num_classes = 2;
   probe.input_size = probe.input_size == 0 ? 32 : probe.input_size;
   bool score_model = resolve_model_config(probe).name.rfind("didirn", 0) == 0;
   if (resolved.objective.empty()) {

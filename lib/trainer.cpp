@@ -40,10 +40,27 @@ using Clock = std::chrono::steady_clock;
 // Seed-stream tags, so that the diffusion draws never share a stream with the
 // data order or the augmentation (which derive from the seed themselves).
 constexpr std::uint64_t diffusion_stream = 0x646966667573696fULL;
+constexpr std::uint64_t validation_stream = 0x76616c69646174ULL;
+
+// A generator on `device` seeded with `seed`. CPU generators are created per
+// call; on a GPU the device's default generator is reseeded.
+at::Generator seeded_generator(const torch::Device& device, std::uint64_t seed) {
+  if (device.is_cpu()) {
+    return at::detail::createCPUGenerator(seed);
+  }
+  at::Generator generator = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_current_seed(seed);
+  return generator;
+}
 
 struct ValidationResult {
   double top1 = 0;  // percent
   double top5 = 0;  // percent
+  // The training loss on the validation images. For DiDiCM the times and
+  // noisy labels are drawn from the same seeds at every validation, so values
+  // of different epochs are comparable despite the loss's heavy-tailed noise.
+  double loss = 0;
   std::int64_t count = 0;
 };
 
@@ -175,7 +192,7 @@ class Trainer {
   std::int64_t epoch_ = 0;  // completed epochs
   std::int64_t step_ = 0;   // completed steps
   double best_top1_ = -1;
-  ValidationResult last_validation_{-1, -1, 0};
+  ValidationResult last_validation_{-1, -1, 0, 0};
   double last_loss_ = std::nan("");
   std::string config_json_;
   std::string last_path_;
@@ -243,6 +260,8 @@ void Trainer::prepare_model() {
   if (config.input_size == 0) {
     config.input_size = train_reader_->info().size;
   }
+  // The initial weights come from LibTorch's global generator.
+  torch::manual_seed(options_.seed);
   model_ = build_model(resolve_model_config(config));
   model_.to(device_);
   if (model_.is_score_model()) {
@@ -341,14 +360,8 @@ double Trainer::train_step(const Batch& batch) {
   if (options_.objective == "didicm") {
     // One generator per step, seeded from (seed, step): a resumed run draws
     // the same t and noisy labels without storing generator state.
-    at::Generator generator = at::detail::createCPUGenerator(
-        derive_seed(options_.seed, diffusion_stream, static_cast<std::uint64_t>(step_)));
-    if (!device_.is_cpu()) {
-      generator = at::globalContext().defaultGenerator(device_);
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      generator.set_current_seed(
-          derive_seed(options_.seed, diffusion_stream, static_cast<std::uint64_t>(step_)));
-    }
+    at::Generator generator = seeded_generator(
+        device_, derive_seed(options_.seed, diffusion_stream, static_cast<std::uint64_t>(step_)));
     loss = diffusion_loss(*score_model_, images, p0, generator, options_.diffusion_eps).loss;
   } else {
     torch::Tensor logits = model_.forward(images);
@@ -378,18 +391,27 @@ ValidationResult Trainer::validate() {
   torch::NoGradGuard no_grad;
   std::int64_t hits1 = 0;
   std::int64_t hits5 = 0;
+  double loss_sum = 0;
   Progress progress("validation", val_reader_->info().count);
   val_loader_->start_epoch(0);
   while (auto batch = val_loader_->next()) {
     torch::Tensor images = batch->images.to(device_);
     torch::Tensor targets = batch->labels.to(device_);
+    torch::Tensor p0 = smoothed_targets(targets, model_.num_classes(), options_.smoothing);
     torch::Tensor scores;
     if (score_model_) {
       CpOptions cp;
       cp.steps = options_.val_steps;
       scores = sample_cp(*score_model_, images, cp).posterior;
+      at::Generator generator = seeded_generator(
+          device_, derive_seed(options_.seed, validation_stream,
+                               static_cast<std::uint64_t>(batch->batch_index)));
+      DiffusionLoss loss = diffusion_loss(*score_model_, images, p0, generator, options_.diffusion_eps);
+      loss_sum += loss.per_example.sum().item<double>();
     } else {
-      scores = torch::softmax(model_.forward(images), /*dim=*/1);
+      torch::Tensor log_probs = torch::log_softmax(model_.forward(images).to(torch::kFloat32), 1);
+      scores = log_probs.exp();
+      loss_sum += -(p0 * log_probs).sum().item<double>();
     }
     hits1 += count_top_k(scores, targets, 1);
     hits5 += count_top_k(scores, targets, 5);
@@ -400,6 +422,7 @@ ValidationResult Trainer::validate() {
   model_.train();
   result.top1 = 100.0 * static_cast<double>(hits1) / static_cast<double>(result.count);
   result.top5 = 100.0 * static_cast<double>(hits5) / static_cast<double>(result.count);
+  result.loss = loss_sum / static_cast<double>(result.count);
   return result;
 }
 
@@ -436,8 +459,9 @@ void Trainer::end_epoch(std::int64_t epoch, double mean_loss, double seconds, st
   bool validating = val_loader_ && (epoch_ % options_.val_every == 0 || epoch_ == options_.epochs);
   if (validating) {
     last_validation_ = validate();
-    log_info("epoch {}: validation top-1 {:.2f}%, top-5 {:.2f}% on {} images", epoch_,
-             last_validation_.top1, last_validation_.top5, last_validation_.count);
+    log_info("epoch {}: validation top-1 {:.2f}%, top-5 {:.2f}%, loss {:.5f} on {} images",
+             epoch_, last_validation_.top1, last_validation_.top5, last_validation_.loss,
+             last_validation_.count);
   }
   bool improved = validating && last_validation_.top1 > best_top1_;
   if (improved) {
@@ -450,17 +474,23 @@ void Trainer::end_epoch(std::int64_t epoch, double mean_loss, double seconds, st
 
   std::string summary = (fs::path(options_.output) / "summary.csv").string();
   if (!fs::exists(summary)) {
-    append_line(summary, "epoch,step,train_loss,val_top1,val_top5,lr,seconds,images_per_second");
+    append_line(summary,
+                "epoch,step,train_loss,val_loss,val_top1,val_top5,lr,seconds,images_per_second");
   }
   double lr = schedule_->lr_at(std::max<std::int64_t>(0, step_ - 1));
-  append_line(summary, fmt::format("{},{},{:.6f},{},{},{:.6g},{:.1f},{:.1f}", epoch_, step_,
-                                    mean_loss, validating ? fmt::format("{:.2f}", last_validation_.top1) : "",
-                                    validating ? fmt::format("{:.2f}", last_validation_.top5) : "",
-                                    lr, seconds, seconds > 0 ? images / seconds : 0.0));
+  auto validation_field = [&](double value, const char* format) {
+    return validating ? fmt::format(fmt::runtime(format), value) : std::string();
+  };
+  append_line(summary, fmt::format("{},{},{:.6f},{},{},{},{:.6g},{:.1f},{:.1f}", epoch_, step_,
+                                    mean_loss, validation_field(last_validation_.loss, "{:.6f}"),
+                                    validation_field(last_validation_.top1, "{:.2f}"),
+                                    validation_field(last_validation_.top5, "{:.2f}"), lr,
+                                    seconds, seconds > 0 ? images / seconds : 0.0));
   append_line((fs::path(options_.output) / "metrics.jsonl").string(),
               fmt::format("{{\"kind\":\"epoch\",\"epoch\":{},\"step\":{},\"train_loss\":{},"
-                          "\"val_top1\":{},\"val_top5\":{},\"seconds\":{:.3f}}}",
+                          "\"val_loss\":{},\"val_top1\":{},\"val_top5\":{},\"seconds\":{:.3f}}}",
                           epoch_, step_, json_number(mean_loss),
+                          validating ? json_number(last_validation_.loss) : "null",
                           validating ? json_number(last_validation_.top1) : "null",
                           validating ? json_number(last_validation_.top5) : "null", seconds));
 }
@@ -536,10 +566,12 @@ std::string Trainer::summary_json(bool stopped, double seconds) const {
   bool validated = last_validation_.count > 0;
   return fmt::format(
       "{{\"model\":{},\"objective\":{},\"epochs\":{},\"steps\":{},\"last_loss\":{},"
-      "\"val_top1\":{},\"val_top5\":{},\"best_top1\":{},\"seconds\":{:.1f},\"last\":{},"
+      "\"val_loss\":{},\"val_top1\":{},\"val_top5\":{},\"best_top1\":{},\"seconds\":{:.1f},"
+      "\"last\":{},"
       "\"best\":{},\"stopped\":{}}}",
       json_quote(model_.config().name), json_quote(options_.objective), epoch_, step_,
-      json_number(last_loss_), validated ? json_number(last_validation_.top1) : "null",
+      json_number(last_loss_), validated ? json_number(last_validation_.loss) : "null",
+      validated ? json_number(last_validation_.top1) : "null",
       validated ? json_number(last_validation_.top5) : "null",
       best_top1_ >= 0 ? json_number(best_top1_) : "null", seconds, json_quote(last_path_),
       fs::exists(best_path_) ? json_quote(best_path_) : "null", stopped ? "true" : "false");

@@ -8,14 +8,14 @@ cd "$WORK"
 run_tool 0 didicm-prep /usr/share/datasets/fashion-mnist --split t10k --max-per-class 30 -o small.h5
 
 # 300 images in batches of 50: 6 steps per epoch, so step 4 stops mid-epoch.
-common=(--model didirn18 --width 0.125 --epochs 2 -b 50 --threads 1 -j 2 --data small.h5
+common=(--model didirn18 --width 0.125 -b 50 --threads 1 -j 2 --data small.h5
         --mean 0.286 0.286 0.286 --std 0.353 0.353 0.353 -q)
 
-run_tool 0 didicm-train "${common[@]}" --output straight --stop-after-steps 8
-run_tool 0 didicm-train "${common[@]}" --output resumed --stop-after-steps 4
+run_tool 0 didicm-train "${common[@]}" --epochs 2 --output straight --stop-after-steps 8
+run_tool 0 didicm-train "${common[@]}" --epochs 2 --output resumed --stop-after-steps 4
 expect_equal "$(json_field "$WORK/out" stopped)" True "stopped flag"
 expect_equal "$(json_field "$WORK/out" steps)" 4 "steps before the stop"
-run_tool 0 didicm-train "${common[@]}" --output resumed --resume resumed/last.h5 --stop-after-steps 8
+run_tool 0 didicm-train "${common[@]}" --epochs 2 --output resumed --resume resumed/last.h5 --stop-after-steps 8
 expect_equal "$(json_field "$WORK/out" steps)" 8 "steps after resuming"
 
 /usr/bin/python3 - straight resumed <<'PY' || fail "resumed run differs from the straight run"
