@@ -1,0 +1,62 @@
+#!/bin/bash
+# The design of the DiDiCM paper's Table 1 in miniature, on Fashion-MNIST:
+# input resolution 28, 14, 7 (lower is more corrupted) x class-balanced
+# training subsets of ratio 0.25, 0.5, 1.0 x {ResNet-18 with cross-entropy,
+# DiDiRN-18 with DiDiCM}, the same Weak Aug recipe, epochs and width for both.
+# Ends with one pivot table: rows = model and sampler, columns = resolution x
+# train ratio, cells = top-1 / top-5.
+#
+#   bash share/didicm/experiments/fashion-mnist-table1.sh [BUILD_DIR]
+#
+# Sizes come from the environment: STUDY_EPOCHS (default 10), STUDY_WIDTH
+# (0.5), STUDY_DIR (study-output), STUDY_THREADS (all cores), STUDY_DEVICE (auto).
+set -euo pipefail
+
+BUILD_DIR=$(cd "${1:-build}" && pwd)
+export PATH="$BUILD_DIR/bin:$PATH"
+DATA=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
+OUT=${STUDY_DIR:-study-output}
+EPOCHS=${STUDY_EPOCHS:-10}
+WIDTH=${STUDY_WIDTH:-0.5}
+THREADS=${STUDY_THREADS:-$(nproc)}
+DEVICE=${STUDY_DEVICE:-auto}
+RESOLUTIONS=${STUDY_RESOLUTIONS:-"28 14 7"}
+RATIOS=${STUDY_RATIOS:-"0.25 0.5 1.0"}
+# For a smoke test: keep at most this many images per class (0: all).
+MAX_PER_CLASS=${STUDY_MAX_PER_CLASS:-0}
+
+mkdir -p "$OUT"
+cd "$OUT"
+start=$(date +%s)
+
+for size in $RESOLUTIONS; do
+  # The test set at the same resolution: the whole 10000 images.
+  [ -f "test-$size.h5" ] || didicm-prep "$DATA" --split t10k --size "$size" --crop-pct 1 \
+    --max-per-class "$MAX_PER_CLASS" -o "test-$size.h5"
+  for ratio in $RATIOS; do
+    train="train-$size-$ratio.h5"
+    [ -f "$train" ] || didicm-prep "$DATA" --split train --size "$size" --crop-pct 1 \
+      --ratio "$ratio" --seed 0 --max-per-class "$MAX_PER_CLASS" -o "$train"
+    for model in resnet18 didirn18; do
+      run="$model-$size-$ratio"
+      if [ ! -f "$run/done" ]; then
+        didicm-train --model "$model" --data "$train" --val "test-$size.h5" --output "$run" \
+          --epochs "$EPOCHS" -b 128 --lr 4e-3 --warmup-epochs 1 --width "$WIDTH" \
+          --mean 0.286 0.286 0.286 --std 0.353 0.353 0.353 --threads "$THREADS" \
+          --device "$DEVICE" --val-every "$EPOCHS" --force >"$run.json"
+        touch "$run/done"
+      fi
+      if [ "$model" = resnet18 ]; then
+        [ -f "$run-softmax.h5" ] || didicm-sample --checkpoint "$run/last.h5" --data "test-$size.h5" \
+          --device "$DEVICE" -o "$run-softmax.h5"
+      else
+        [ -f "$run-cp2.h5" ] || didicm-sample --checkpoint "$run/last.h5" --data "test-$size.h5" \
+          --steps 2 --device "$DEVICE" -o "$run-cp2.h5"
+      fi
+    done
+  done
+done
+
+didicm-eval ./*-softmax.h5 ./*-cp2.h5 --pivot model,sampler --columns resolution,train_ratio \
+  --baseline model=resnet18 --format markdown | tee table1.md
+echo "total time: $(( $(date +%s) - start )) s" >&2
