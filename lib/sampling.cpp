@@ -35,21 +35,12 @@ class LimitedSource : public DatasetSource {
 };
 
 void check_class_lists(const SampleInputs& inputs) {
-  const auto& model_classes = inputs.checkpoint.classes;
-  const auto& data_classes = inputs.dataset->info().classes;
-  std::size_t common = std::min(model_classes.size(), data_classes.size());
-  for (std::size_t i = 0; i < common; ++i) {
-    if (model_classes[i] != data_classes[i]) {
-      throw Error(fmt::format("{} and {}: class lists differ at index {} ('{}' vs '{}'); prepare "
-                              "the dataset with the training data's --class-list",
-                              inputs.checkpoint_path, inputs.dataset_path, i, model_classes[i],
-                              data_classes[i]));
-    }
-  }
-  if (model_classes.size() != data_classes.size()) {
-    throw Error(fmt::format("{} and {}: class lists differ in length ({} vs {})",
-                            inputs.checkpoint_path, inputs.dataset_path, model_classes.size(),
-                            data_classes.size()));
+  try {
+    check_same_classes(inputs.checkpoint.classes, inputs.checkpoint_path,
+                       inputs.dataset->info().classes, inputs.dataset_path);
+  } catch (const Error& error) {
+    throw Error(fmt::format("{}; prepare the dataset with the training data's --class-list",
+                            error.what()));
   }
 }
 
