@@ -7,6 +7,9 @@ set -u
 : "${DIDICM_BIN:?set DIDICM_BIN to the folder holding the didicm-* tools}"
 : "${DIDICM_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 export PATH="$DIDICM_BIN:$PATH"
+# CTest runs two tests at once on two cores: OpenMP threads that spin while
+# they wait would then slow every LibTorch call several times over.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 passed=0
 failed=0
