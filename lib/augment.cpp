@@ -198,6 +198,33 @@ void resize_bilinear(const ImageView& image, const CropBox& box, int out_height,
   }
 }
 
+namespace {
+
+// Rounds the float CHW image in `planes` to uint8 HWC, runs the RandAugment
+// ops on it and writes it back as float CHW.
+void apply_rand_augment_steps(const std::vector<RandAugmentStep>& steps,
+                              const std::array<std::uint8_t, 3>& fill, int size, float* planes) {
+  const std::size_t area = static_cast<std::size_t>(size) * size;
+  thread_local std::vector<std::uint8_t> pixels;
+  pixels.resize(3 * area);
+  for (std::size_t k = 0; k < area; ++k) {
+    for (int c = 0; c < 3; ++c) {
+      const float value = std::nearbyint(planes[c * area + k]);
+      pixels[3 * k + c] = static_cast<std::uint8_t>(std::clamp(value, 0.0f, 255.0f));
+    }
+  }
+  for (const RandAugmentStep& step : steps) {
+    apply_rand_augment_step(step, pixels.data(), size, size, fill);
+  }
+  for (std::size_t k = 0; k < area; ++k) {
+    for (int c = 0; c < 3; ++c) {
+      planes[c * area + k] = pixels[3 * k + c];
+    }
+  }
+}
+
+}  // namespace
+
 CropBox random_resized_crop_box(int height, int width, const AugmentConfig& config, Rng& rng) {
   const double area = static_cast<double>(height) * width;
   // NOTE: std::log, std::exp and std::sqrt come from the C library. A libm
@@ -249,6 +276,10 @@ TrainAugmentParams draw_train_params(int height, int width, const AugmentConfig&
   params.brightness_factor = jitter_factor(config.brightness, rng);
   params.contrast_factor = jitter_factor(config.contrast, rng);
   params.saturation_factor = jitter_factor(config.saturation, rng);
+  if (config.rand_augment.num_ops > 0) {
+    params.rand_augment = draw_rand_augment(config.rand_augment, rng);
+    params.fill = config.rand_augment.fill;
+  }
   return params;
 }
 
@@ -258,6 +289,9 @@ void apply_train_transform(const ImageView& image, const TrainAugmentParams& par
   resize_bilinear(image, params.crop, size, size, out);
   if (params.flip) {
     flip_horizontally(out, size, size);
+  }
+  if (!params.rand_augment.empty()) {
+    apply_rand_augment_steps(params.rand_augment, params.fill, size, out);
   }
 
   for (const JitterOp op : params.jitter_order) {

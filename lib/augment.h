@@ -20,7 +20,9 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
+#include "rand_augment.h"
 #include "rng.h"
 
 namespace didicm {
@@ -48,6 +50,9 @@ struct AugmentConfig {
   double brightness = 0.4;
   double contrast = 0.4;
   double saturation = 0.4;
+  // RandAugment after the flip (num_ops 0: off). Its fill color is set by the
+  // caller, timm uses round(255 * mean) of the normalization.
+  RandAugmentConfig rand_augment;
   Normalization normalization;
 };
 
@@ -71,6 +76,8 @@ struct TrainAugmentParams {
   double brightness_factor = 1.0;
   double contrast_factor = 1.0;
   double saturation_factor = 1.0;
+  std::vector<RandAugmentStep> rand_augment;  // applied ops, empty without RandAugment
+  std::array<std::uint8_t, 3> fill{124, 116, 104};  // RandAugment's fill color
 };
 
 // Draws a crop as torchvision's RandomResizedCrop.get_params does. Each of up
@@ -80,11 +87,13 @@ struct TrainAugmentParams {
 // crop with a ratio in the range. Python's round (half to even) is reproduced.
 CropBox random_resized_crop_box(int height, int width, const AugmentConfig& config, Rng& rng);
 
-// Draws the crop, then the flip, then the jitter order and factors.
+// Draws the crop, then the flip, then the jitter order and factors, then (if
+// enabled) the RandAugment ops.
 TrainAugmentParams draw_train_params(int height, int width, const AugmentConfig& config, Rng& rng);
 
 // Applies `params` to `image`: crop, resize to size x size, flip, jitter,
-// normalize. `out` receives 3 * size * size floats, channel-major (CHW).
+// normalize. With RandAugment ops, the flipped image is rounded to uint8 (as
+// Pillow stores it), the ops run on it, and jitter and normalization follow. `out` receives 3 * size * size floats, channel-major (CHW).
 void apply_train_transform(const ImageView& image, const TrainAugmentParams& params, int size,
                            const Normalization& normalization, float* out);
 

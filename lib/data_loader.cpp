@@ -32,6 +32,32 @@ std::vector<std::int64_t> epoch_order(std::int64_t size, std::uint64_t seed, std
   return order;
 }
 
+std::int64_t repeated_epoch_length(std::int64_t size, int repeats) {
+  if (repeats <= 1) {
+    return size;
+  }
+  // timm's selected_round of 256 with selected_ratio 1 (one replica).
+  const std::int64_t rounded = size / 256 * 256;
+  return rounded > 0 ? rounded : size;
+}
+
+std::vector<std::int64_t> repeated_epoch_order(std::int64_t size, std::uint64_t seed,
+                                               std::int64_t epoch, int repeats) {
+  std::vector<std::int64_t> order = epoch_order(size, seed, epoch);
+  if (repeats <= 1) {
+    return order;
+  }
+  const auto length = static_cast<std::size_t>(repeated_epoch_length(size, repeats));
+  std::vector<std::int64_t> repeated;
+  repeated.reserve(length);
+  for (std::size_t i = 0; repeated.size() < length; ++i) {
+    for (int r = 0; r < repeats && repeated.size() < length; ++r) {
+      repeated.push_back(order[i]);
+    }
+  }
+  return repeated;
+}
+
 std::uint64_t sample_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t position) {
   return derive_seed(derive_seed(seed, kAugmentStream), static_cast<std::uint64_t>(epoch),
                      static_cast<std::uint64_t>(position));
@@ -51,6 +77,9 @@ DataLoader::DataLoader(std::shared_ptr<const ImageSource> source, DataLoaderConf
   if (config_.prefetch < 0) {
     throw UsageError(fmt::format("prefetch {}: invalid value: expected >= 0", config_.prefetch));
   }
+  if (config_.aug_repeats < 1) {
+    throw UsageError(fmt::format("aug repeats {}: invalid value: expected >= 1", config_.aug_repeats));
+  }
   if (config_.prefetch == 0) {
     config_.prefetch = std::max(2, 2 * config_.workers);
   }
@@ -60,13 +89,15 @@ DataLoader::DataLoader(std::shared_ptr<const ImageSource> source, DataLoaderConf
     throw Error(fmt::format("dataset: no images ({} images of side {}): use a non-empty dataset",
                             images, source_->image_size()));
   }
-  batches_per_epoch_ = config_.train ? images / config_.batch_size
-                                     : (images + config_.batch_size - 1) / config_.batch_size;
+  epoch_length_ = config_.train ? repeated_epoch_length(images, config_.aug_repeats) : images;
+  batches_per_epoch_ = config_.train
+                           ? epoch_length_ / config_.batch_size
+                           : (images + config_.batch_size - 1) / config_.batch_size;
   if (batches_per_epoch_ == 0) {
     throw Error(fmt::format(
-        "dataset: {} images are fewer than one batch of {}: the last partial batch is dropped in "
-        "training: use a smaller batch size",
-        images, config_.batch_size));
+        "dataset: {} images per epoch are fewer than one batch of {}: the last partial batch is "
+        "dropped in training: use a smaller batch size",
+        config_.train ? epoch_length_ : images, config_.batch_size));
   }
 
   for (int i = 0; i < config_.workers; ++i) {
@@ -89,7 +120,7 @@ DataLoader::~DataLoader() {
 std::int64_t DataLoader::batches_per_epoch() const { return batches_per_epoch_; }
 
 std::int64_t DataLoader::batch_rows(std::int64_t batch_index) const {
-  return std::min(config_.batch_size, source_->size() - batch_index * config_.batch_size);
+  return std::min(config_.batch_size, epoch_length_ - batch_index * config_.batch_size);
 }
 
 void DataLoader::start_epoch(std::int64_t epoch, std::int64_t first_batch) {
@@ -100,7 +131,7 @@ void DataLoader::start_epoch(std::int64_t epoch, std::int64_t first_batch) {
   auto plan = std::make_shared<EpochPlan>();
   plan->epoch = epoch;
   if (config_.train) {
-    plan->order = epoch_order(source_->size(), config_.seed, epoch);
+    plan->order = repeated_epoch_order(source_->size(), config_.seed, epoch, config_.aug_repeats);
   } else {
     plan->order.resize(static_cast<std::size_t>(source_->size()));
     std::iota(plan->order.begin(), plan->order.end(), std::int64_t{0});

@@ -55,6 +55,10 @@ struct DataLoaderConfig {
   int workers = 4;
   // Batches made ahead of the consumer at most; 0 picks 2 per worker.
   int prefetch = 0;
+  // Repeated augmentation in training: each chosen image appears this many
+  // times in a row per epoch, with independent augmentations (see
+  // repeated_epoch_order); 1 disables it.
+  int aug_repeats = 1;
   AugmentConfig augment;  // its normalization also applies to evaluation
 };
 
@@ -62,6 +66,19 @@ struct DataLoaderConfig {
 // Rng seeded from (seed, epoch). It uses integer arithmetic only, so it is the
 // same on every machine.
 std::vector<std::int64_t> epoch_order(std::int64_t size, std::uint64_t seed, std::int64_t epoch);
+
+// The images per training epoch with `repeats` > 1, as timm's
+// RepeatAugSampler with one process computes it: floor(N / 256) * 256, so the
+// epoch is not longer than without repeats. A dataset of fewer than 256 images
+// (where timm's epoch would be empty) keeps all N positions.
+std::int64_t repeated_epoch_length(std::int64_t size, int repeats);
+
+// The order of a training epoch with repeated augmentation: epoch_order, each
+// index repeated `repeats` times in a row, cut to repeated_epoch_length. So
+// about length / repeats distinct images are chosen per epoch. With repeats 1
+// it equals epoch_order.
+std::vector<std::int64_t> repeated_epoch_order(std::int64_t size, std::uint64_t seed,
+                                               std::int64_t epoch, int repeats);
 
 // The seed of the augmentation of the image at `position` (batch_index *
 // batch_size + row) of `epoch`.
@@ -84,7 +101,8 @@ class DataLoader {
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
-  // Batches per epoch: floor(N / B) in training, ceil(N / B) in evaluation.
+  // Batches per epoch: floor(L / B) in training, where L is N or the
+  // repeated_epoch_length, and ceil(N / B) in evaluation.
   std::int64_t batches_per_epoch() const;
 
   // Starts `epoch` at batch `first_batch` (0 <= first_batch <= batches_per_epoch()).
@@ -118,6 +136,7 @@ class DataLoader {
   std::shared_ptr<const ImageSource> source_;
   DataLoaderConfig config_;
   std::int64_t batches_per_epoch_ = 0;
+  std::int64_t epoch_length_ = 0;  // positions per epoch
 
   std::mutex mutex_;
   std::condition_variable work_ready_;   // workers wait for claimable batches

@@ -3,6 +3,7 @@
 #include "device.h"
 #include "errors.h"
 #include "logging.h"
+#include "rand_augment.h"
 #include "trainer.h"
 
 #include <fmt/format.h>
@@ -67,9 +68,57 @@ void validate_training_flags(const TrainOptions& options) {
   require(options.val_steps >= 1, fmt::format("--val-steps {}: must be at least 1", options.val_steps));
   require(options.stop_after_steps >= 0, "--stop-after-steps must not be negative");
   require(options.model.input_size >= 0, "--input-size must not be negative");
+  require(options.color_jitter >= 0,
+          fmt::format("--color-jitter {}: must not be negative", options.color_jitter));
+  if (!options.aa.empty()) {
+    parse_rand_augment(options.aa);  // throws UsageError for a bad spec
+  }
+  require(options.mixup >= 0, fmt::format("--mixup {}: must not be negative", options.mixup));
+  require(options.cutmix >= 0, fmt::format("--cutmix {}: must not be negative", options.cutmix));
+  require(options.mixup_switch_prob >= 0 && options.mixup_switch_prob <= 1,
+          fmt::format("--mixup-switch-prob {}: must be in [0, 1]", options.mixup_switch_prob));
+  require(options.aug_repeats >= 1,
+          fmt::format("--aug-repeats {}: must be at least 1", options.aug_repeats));
+}
+
+// Sets `field` to `value` unless the option `name` was given.
+template <typename T, typename V>
+void preset(const TrainOptions& options, const char* name, T& field, const V& value) {
+  if (options.given.count(name) == 0) {
+    field = value;
+  }
 }
 
 }  // namespace
+
+void apply_recipe(TrainOptions& options) {
+  if (options.recipe.empty()) {
+    return;
+  }
+  require(one_of(options.recipe, {"weak", "strong"}),
+          fmt::format("--recipe {}: expected weak or strong", options.recipe));
+  const bool strong = options.recipe == "strong";
+  const bool classifier = options.objective == "ce";
+
+  preset(options, "opt", options.opt, std::string("lamb"));
+  preset(options, "sched", options.sched, std::string("cosine"));
+  preset(options, "warmup-epochs", options.warmup_epochs, 5.0);
+  preset(options, "batch-size", options.batch_size, strong ? 2048 : 1024);
+  double lr = 2e-3;
+  if (strong) {
+    lr = classifier ? 5e-3 : 3.5e-3;
+  }
+  preset(options, "lr", options.lr, lr);
+  preset(options, "lr-ratio-scaling", options.lr_ratio_scaling,
+         std::string(strong && !classifier ? "none" : "sqrt"));
+  preset(options, "color-jitter", options.color_jitter, strong ? 0.0 : 0.4);
+  preset(options, "aa", options.aa, std::string(strong ? "rand-m7-mstd0.5-inc1" : ""));
+  preset(options, "aug-repeats", options.aug_repeats, strong ? 3 : 1);
+  preset(options, "mixup", options.mixup, strong ? 0.2 : 0.0);
+  preset(options, "cutmix", options.cutmix, strong ? 1.0 : 0.0);
+  preset(options, "mixup-switch-prob", options.mixup_switch_prob, 0.5);
+  preset(options, "smoothing", options.smoothing, strong ? 0.1 : 0.0);
+}
 
 TrainOptions resolve_train_options(const TrainOptions& options) {
   TrainOptions resolved = options;
@@ -97,6 +146,11 @@ TrainOptions resolve_train_options(const TrainOptions& options) {
           fmt::format("--objective {} does not fit --model {}: didicm trains a DiDiRN score model, "
                       "ce a ResNet classifier",
                       resolved.objective, resolved.model.name));
+
+  // The recipe's learning rate depends on the objective, so it comes last.
+  // Validate again: the recipe filled further options.
+  apply_recipe(resolved);
+  validate_training_flags(resolved);
   return resolved;
 }
 

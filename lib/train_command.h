@@ -8,12 +8,19 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace didicm {
 
 struct TrainOptions {
+  // weak or strong: fill every option of that training recipe that the user
+  // did not give (see apply_recipe); empty: the defaults below.
+  std::string recipe;
+  // Long names (without dashes) of the options given on the command line.
+  std::set<std::string> given;
+
   bool dry_run = false;  // build the model, run one forward pass, print a summary
   ModelConfig model;     // num_classes comes from the dataset; input_size 0: the stored size
   std::string objective;         // didicm or ce; empty: didicm for DiDiRN, ce for ResNet
@@ -38,6 +45,14 @@ struct TrainOptions {
   double decay_epochs = 30;      // step schedule
   double decay_rate = 0.1;       // step schedule
   double smoothing = 0.0;        // label smoothing of the targets
+
+  // Augmentation.
+  double color_jitter = 0.4;     // brightness, contrast and saturation strength; 0: off
+  std::string aa;                // RandAugment spec (rand-m7-mstd0.5-inc1); empty: off
+  double mixup = 0;              // Mixup alpha; 0: off
+  double cutmix = 0;             // CutMix alpha; 0: off
+  double mixup_switch_prob = 0.5;  // chance of CutMix per batch when both are on
+  int aug_repeats = 1;           // repeated augmentation; 1: off
   std::string lr_ratio_scaling = "none";  // none, or sqrt: lr * sqrt(1 / ratio of the dataset)
   std::vector<double> mean{0.485, 0.456, 0.406};
   std::vector<double> stddev{0.229, 0.224, 0.225};
@@ -51,8 +66,19 @@ struct TrainOptions {
   std::int64_t stop_after_steps = 0;  // stop (as if interrupted) after this many steps; 0: never
 };
 
+// Sets the options of `options.recipe` whose names are not in
+// `options.given`, for the objective `options.objective` (resolved before).
+// weak: LAMB, cosine, 5 warmup epochs, batch 1024, lr 2e-3 scaled by
+// sqrt(1 / ratio), color jitter 0.4, no RandAugment, Mixup, CutMix, smoothing
+// or repeats. strong: the same optimizer and schedule, batch 2048, lr 3.5e-3
+// unscaled for didicm and 5e-3 scaled by sqrt(1 / ratio) for ce, RandAugment
+// rand-m7-mstd0.5-inc1, 3 repeats, Mixup 0.2, CutMix 1.0, switch probability
+// 0.5, smoothing 0.1, no color jitter. Throws UsageError for another recipe.
+void apply_recipe(TrainOptions& options);
+
 // Checks every flag and fills the defaults that depend on others (the
-// objective from the model, the dry run's input size). Throws UsageError
+// objective from the model, the recipe's values, the dry run's input size).
+// Throws UsageError
 // naming the bad value.
 TrainOptions resolve_train_options(const TrainOptions& options);
 

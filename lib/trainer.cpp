@@ -12,6 +12,8 @@
 #include "lamb.h"
 #include "logging.h"
 #include "lr_schedule.h"
+#include "mixup.h"
+#include "rand_augment.h"
 #include "network_score_model.h"
 #include "progress.h"
 #include "rng.h"
@@ -41,6 +43,7 @@ using Clock = std::chrono::steady_clock;
 // data order or the augmentation (which derive from the seed themselves).
 constexpr std::uint64_t diffusion_stream = 0x646966667573696fULL;
 constexpr std::uint64_t validation_stream = 0x76616c69646174ULL;
+constexpr std::uint64_t mixup_stream = 0x6d69787570ULL;  // "mixup"
 
 // A generator on `device` seeded with `seed`. CPU generators are created per
 // call; on a GPU the device's default generator is reseeded.
@@ -83,7 +86,9 @@ std::string config_json(const TrainOptions& options, const ModelConfig& model, d
       "\"sched\":{},\"decay_epochs\":{},\"decay_rate\":{},\"smoothing\":{},\"mean\":{},"
       "\"std\":{},\"seed\":{},\"workers\":{},\"val_every\":{},\"checkpoint_every\":{},"
       "\"diffusion_eps\":{},\"val_steps\":{},\"steps_per_epoch\":{},\"device\":{},"
-      "\"train_ratio\":{},\"train_images\":{},\"version\":{}}}",
+      "\"train_ratio\":{},\"train_images\":{},\"recipe\":{},\"color_jitter\":{},\"aa\":{},"
+      "\"mixup\":{},\"cutmix\":{},\"mixup_switch_prob\":{},\"aug_repeats\":{},"
+      "\"version\":{}}}",
       json_quote(model.name), model.num_classes, json_quote(model.stem), model.width,
       model.embed_dim, model.input_size, json_quote(options.objective), json_quote(options.data),
       json_quote(options.val), options.epochs, options.batch_size, lr, options.lr,
@@ -93,7 +98,8 @@ std::string config_json(const TrainOptions& options, const ModelConfig& model, d
       format_list(options.mean), format_list(options.stddev), options.seed, options.workers,
       options.val_every, options.checkpoint_every, options.diffusion_eps, options.val_steps,
       steps_per_epoch, json_quote(options.device), data.ratio, data.count,
-      json_quote(version_string));
+      json_quote(options.recipe), options.color_jitter, json_quote(options.aa), options.mixup,
+      options.cutmix, options.mixup_switch_prob, options.aug_repeats, json_quote(version_string));
 }
 
 void write_text(const std::string& path, const std::string& text) {
@@ -187,6 +193,7 @@ class Trainer {
   std::vector<NamedTensor> parameters_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::optional<LrSchedule> schedule_;
+  MixupConfig mixup_;
   double lr_ = 0;  // after ratio scaling
   std::int64_t steps_per_epoch_ = 0;
   std::int64_t epoch_ = 0;  // completed epochs
@@ -218,9 +225,19 @@ void Trainer::prepare() {
   loader.input_size = static_cast<int>(model_.config().input_size);
   loader.seed = options_.seed;
   loader.workers = options_.workers;
+  loader.aug_repeats = options_.aug_repeats;
+  loader.augment.brightness = options_.color_jitter;
+  loader.augment.contrast = options_.color_jitter;
+  loader.augment.saturation = options_.color_jitter;
+  if (!options_.aa.empty()) {
+    loader.augment.rand_augment = parse_rand_augment(options_.aa);
+  }
   for (int c = 0; c < 3; ++c) {
     loader.augment.normalization.mean[c] = static_cast<float>(options_.mean[c]);
     loader.augment.normalization.std[c] = static_cast<float>(options_.stddev[c]);
+    // timm's img_mean: the fill color of RandAugment's geometric ops.
+    loader.augment.rand_augment.fill[c] =
+        static_cast<std::uint8_t>(std::clamp(std::lround(255.0 * options_.mean[c]), 0L, 255L));
   }
   loader.train = true;
   train_loader_ = std::make_unique<DataLoader>(std::make_shared<DatasetSource>(train_reader_), loader);
@@ -229,6 +246,10 @@ void Trainer::prepare() {
     val_loader_ = std::make_unique<DataLoader>(std::make_shared<DatasetSource>(val_reader_), loader);
   }
   steps_per_epoch_ = train_loader_->batches_per_epoch();
+  mixup_.mixup_alpha = options_.mixup;
+  mixup_.cutmix_alpha = options_.cutmix;
+  mixup_.switch_probability = options_.mixup_switch_prob;
+  mixup_.smoothing = options_.smoothing;
   prepare_optimizer();
 }
 
@@ -354,7 +375,18 @@ void Trainer::write_config() {
 double Trainer::train_step(const Batch& batch) {
   torch::Tensor images = batch.images.to(device_, /*non_blocking=*/true);
   torch::Tensor labels = batch.labels.to(device_, /*non_blocking=*/true);
-  torch::Tensor p0 = smoothed_targets(labels, model_.num_classes(), options_.smoothing);
+  torch::Tensor p0;
+  if (mixup_.enabled()) {
+    // One draw per step from (seed, step), so a resumed run mixes alike.
+    Rng rng(derive_seed(options_.seed, mixup_stream, static_cast<std::uint64_t>(step_)));
+    MixupParams params = draw_mixup(mixup_, static_cast<int>(images.size(2)),
+                                    static_cast<int>(images.size(3)), rng);
+    MixedBatch mixed = mix_batch(images, labels, model_.num_classes(), params, options_.smoothing);
+    images = mixed.images;
+    p0 = mixed.targets;
+  } else {
+    p0 = smoothed_targets(labels, model_.num_classes(), options_.smoothing);
+  }
 
   torch::Tensor loss;
   if (options_.objective == "didicm") {

@@ -68,8 +68,27 @@ void add_optimization_options(CLI::App& app, didicm::TrainOptions& options) {
   app.add_option("--decay-epochs", options.decay_epochs, "Epochs between step decays (default: 30)");
   app.add_option("--decay-rate", options.decay_rate, "Factor of each step decay (default: 0.1)");
   app.add_option("--smoothing", options.smoothing, "Label smoothing of the targets (default: 0)");
+  app.add_option("--recipe", options.recipe,
+                 "Training recipe: weak or strong; sets every option of the recipe that is not "
+                 "given (default: none, the defaults listed here)");
   app.add_option("--diffusion-eps", options.diffusion_eps,
                  "Lower bound of the training time t (default: 1e-05)");
+}
+
+void add_augmentation_options(CLI::App& app, didicm::TrainOptions& options) {
+  app.add_option("--color-jitter", options.color_jitter,
+                 "Strength of brightness, contrast and saturation jitter; 0: off (default: 0.4)");
+  app.add_option("--aa", options.aa,
+                 "RandAugment spec rand-mM-mstdS-inc1[-nN], for example rand-m7-mstd0.5-inc1 "
+                 "(default: none)");
+  app.add_option("--mixup", options.mixup, "Mixup alpha; 0: off (default: 0)");
+  app.add_option("--cutmix", options.cutmix, "CutMix alpha; 0: off (default: 0)");
+  app.add_option("--mixup-switch-prob", options.mixup_switch_prob,
+                 "Probability of CutMix for a batch when Mixup and CutMix are both on "
+                 "(default: 0.5)");
+  app.add_option("--aug-repeats", options.aug_repeats,
+                 "Repeated augmentation: each chosen image appears this many times per epoch "
+                 "(default: 1, off)");
 }
 
 void add_run_options(CLI::App& app, didicm::TrainOptions& options) {
@@ -92,13 +111,26 @@ void add_run_options(CLI::App& app, didicm::TrainOptions& options) {
 int main(int argc, char** argv) {
   didicm::TrainOptions options;
   options.model.input_size = 0;
+  CLI::App* parsed = nullptr;
   auto define = [&](CLI::App& app) {
     add_model_options(app, options);
     add_data_options(app, options);
     add_optimization_options(app, options);
+    add_augmentation_options(app, options);
     add_run_options(app, options);
+    parsed = &app;
+  };
+  auto run = [&] {
+    // A recipe fills only the options that were not given.
+    for (const CLI::Option* option : parsed->get_options()) {
+      if (option->count() > 0) {
+        for (const std::string& name : option->get_lnames()) {
+          options.given.insert(name);
+        }
+      }
+    }
+    return didicm::run_train(options);
   };
   return didicm::run_tool(argc, argv, "didicm-train",
-                          "Train a DiDiCM score model or a baseline classifier", define,
-                          [&] { return didicm::run_train(options); });
+                          "Train a DiDiCM score model or a baseline classifier", define, run);
 }

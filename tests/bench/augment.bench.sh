@@ -1,7 +1,9 @@
 #!/bin/bash
 # Augmentation throughput: the Weak Aug training transform (random resized
-# crop, bilinear resize, flip, color jitter, normalization) and the evaluation
-# transform, run by DataLoader worker threads over images held in memory.
+# crop, bilinear resize, flip, color jitter, normalization), the Strong Aug
+# one (crop, flip, RandAugment rand-m7-mstd0.5-inc1, 3 repeats) and the
+# evaluation transform, run by DataLoader worker threads over images held in
+# memory; then the time of Mixup/CutMix on one batch.
 set -euo pipefail
 BENCH_BIN=${DIDICM_BENCH_BIN:-build/bench}
 
