@@ -7,6 +7,7 @@
 #include <png.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -159,6 +160,122 @@ std::string reliability_svg(const std::vector<ReliabilityCurve>& curves) {
         "<text x=\"{}\" y=\"{}\"><title>{}</title>{} (ECE {:.4f})</text>\n",
         legend_x, legend_y, legend_x + 20, legend_y, color, legend_x + 26, legend_y + 4,
         xml_escape(curves[i].label), xml_escape(shorten(curves[i].label, 30)), curves[i].ece);
+  }
+  svg += "</svg>\n";
+  return svg;
+}
+
+namespace {
+
+struct Range {
+  double low = 0.0;
+  double high = 1.0;
+};
+
+// The x and y extent of every point. Throws Error for a non-positive x or a
+// non-finite value, which a logarithmic x axis cannot place.
+std::pair<Range, Range> chart_extent(const std::vector<LineSeries>& series) {
+  Range x{INFINITY, -INFINITY};
+  Range y{INFINITY, -INFINITY};
+  for (const LineSeries& line : series) {
+    for (auto [px, py] : line.points) {
+      if (!std::isfinite(px) || !std::isfinite(py) || px <= 0.0) {
+        throw Error(fmt::format("line chart: point ({}, {}) of '{}' cannot be drawn: x must be "
+                                "positive and both finite",
+                                px, py, line.label));
+      }
+      x = {std::min(x.low, px), std::max(x.high, px)};
+      y = {std::min(y.low, py), std::max(y.high, py)};
+    }
+  }
+  if (x.low > x.high) {
+    return {Range{1.0, 2.0}, Range{0.0, 1.0}};
+  }
+  return {x, y};
+}
+
+}  // namespace
+
+std::string log_x_line_chart_svg(const std::string& title, const std::string& x_label,
+                                 const std::string& y_label, const std::vector<LineSeries>& series) {
+  const int left = 70;
+  const int top = 40;
+  const int plot_width = 460;
+  const int plot_height = 340;
+  const int legend_x = left + plot_width + 30;
+  const int width = legend_x + 220;
+  const int height =
+      std::max(top + plot_height + 60, top + 20 * static_cast<int>(series.size()) + 20);
+
+  // The x axis spans whole powers of 2 around the data; the y axis pads the
+  // data by 5% of its span (or by 1 when all values are equal).
+  auto [x_extent, y_extent] = chart_extent(series);
+  const int first_power = static_cast<int>(std::floor(std::log2(x_extent.low)));
+  int last_power = static_cast<int>(std::ceil(std::log2(x_extent.high)));
+  if (last_power == first_power) {
+    ++last_power;
+  }
+  double y_pad = y_extent.high > y_extent.low ? 0.05 * (y_extent.high - y_extent.low) : 1.0;
+  const double y_low = y_extent.low - y_pad;
+  const double y_high = y_extent.high + y_pad;
+  auto x = [&](double value) {
+    return left + (std::log2(value) - first_power) / (last_power - first_power) * plot_width;
+  };
+  auto y = [&](double value) { return top + (y_high - value) / (y_high - y_low) * plot_height; };
+
+  std::string svg = svg_open(width, height);
+  svg += fmt::format("<text x=\"{}\" y=\"24\" font-size=\"15\">{}</text>\n", left,
+                     xml_escape(title));
+  svg += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"black\"/>\n", left,
+      top, plot_width, plot_height);
+
+  // At most about 10 x ticks: every power of 2, or every second, fourth, ...
+  int stride = 1;
+  while ((last_power - first_power) / stride > 10) {
+    stride *= 2;
+  }
+  for (int power = first_power; power <= last_power; power += stride) {
+    double value = std::ldexp(1.0, power);
+    svg += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#dddddd\"/>\n"
+        "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4:g}</text>\n",
+        x(value), top, top + plot_height, top + plot_height + 16, value);
+  }
+  for (int tick = 0; tick <= 5; ++tick) {
+    double value = y_low + (y_high - y_low) * tick / 5.0;
+    svg += fmt::format(
+        "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#dddddd\"/>\n"
+        "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5:.1f}</text>\n",
+        left, y(value), left + plot_width, left - 6, y(value) + 4, value);
+  }
+  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                     left + plot_width / 2, top + plot_height + 36, xml_escape(x_label));
+  svg += fmt::format(
+      "<text x=\"18\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {0})\">{1}"
+      "</text>\n",
+      top + plot_height / 2, xml_escape(y_label));
+
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const char* color = palette[i % palette_size];
+    std::string points;
+    std::string markers;
+    for (auto [px, py] : series[i].points) {
+      points += fmt::format("{:.2f},{:.2f} ", x(px), y(py));
+      markers += fmt::format(
+          "<circle cx=\"{:.2f}\" cy=\"{:.2f}\" r=\"3\" fill=\"{}\"><title>{}: {:g}, {:.2f}"
+          "</title></circle>\n",
+          x(px), y(py), color, xml_escape(series[i].label), px, py);
+    }
+    svg += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n",
+                       points, color);
+    svg += markers;
+    int legend_y = top + 10 + 20 * static_cast<int>(i);
+    svg += fmt::format(
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2\"/>\n"
+        "<text x=\"{}\" y=\"{}\"><title>{}</title>{}</text>\n",
+        legend_x, legend_y, legend_x + 20, legend_y, color, legend_x + 26, legend_y + 4,
+        xml_escape(series[i].label), xml_escape(shorten(series[i].label, 28)));
   }
   svg += "</svg>\n";
   return svg;

@@ -23,6 +23,19 @@ struct ReliabilityCurve {
 // bin, one curve per input, the diagonal of perfect calibration and a legend.
 std::string reliability_svg(const std::vector<ReliabilityCurve>& curves);
 
+// One line of a line chart: (x, y) points drawn in the given order.
+struct LineSeries {
+  std::string label;
+  std::vector<std::pair<double, double>> points;
+};
+
+// A line chart with a base-10 logarithmic x axis (every x must be positive)
+// and a linear y axis, one line with markers per series and a legend. The y
+// range is fitted to the data and padded; ticks on x fall on powers of 2.
+// Throws Error for a non-positive x or a non-finite value.
+std::string log_x_line_chart_svg(const std::string& title, const std::string& x_label,
+                                 const std::string& y_label, const std::vector<LineSeries>& series);
+
 // An RGB image, row-major, 3 bytes per pixel.
 struct RgbImage {
   int width = 0;
