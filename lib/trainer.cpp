@@ -264,7 +264,7 @@ void Trainer::prepare_output_folder() {
   best_path_ = (fs::path(options_.output) / "best.h5").string();
   bool earlier_run = fs::exists(last_path_) || fs::exists(best_path_);
   if (earlier_run && options_.resume.empty() && !options_.force) {
-    throw Error(fmt::format("{}: the folder holds an earlier run; pass --resume {} to continue it "
+    throw Error(fmt::format("{}: the folder contains an earlier run; pass --resume {} to continue it "
                             "or --force to start over",
                             options_.output, last_path_));
   }
@@ -328,7 +328,7 @@ void Trainer::resume() {
   if (saved.name != ours.name || saved.num_classes != ours.num_classes ||
       saved.stem != ours.stem || saved.width != ours.width || saved.embed_dim != ours.embed_dim ||
       saved.input_size != ours.input_size) {
-    throw Error(fmt::format("{}: the checkpoint holds {} (N={}, stem {}, width {}, input {}), but "
+    throw Error(fmt::format("{}: the checkpoint contains {} (N={}, stem {}, width {}, input {}), but "
                             "this run builds {} (N={}, stem {}, width {}, input {}); resume with "
                             "the options of the interrupted run",
                             options_.resume, saved.name, saved.num_classes, saved.stem,
@@ -563,7 +563,7 @@ int Trainer::loop() {
       if (int signal = interrupt_signal(); signal != 0) {
         progress.finish();
         save(last_path_);
-        log_info("interrupted at step {}; {} holds the run, continue it with --resume {}", step_,
+        log_info("interrupted at step {}; {} contains the run, continue it with --resume {}", step_,
                  last_path_, last_path_);
         return interrupted_exit_status(signal);
       }
