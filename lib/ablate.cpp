@@ -51,23 +51,10 @@ void append_once(std::vector<T>& values, const T& value) {
 }
 
 void validate_ablate_options(const AblateOptions& options) {
-  if (options.checkpoint.empty()) {
-    throw UsageError("--checkpoint is missing: give a checkpoint file from didicm-train");
-  }
-  if (options.data.empty()) {
-    throw UsageError("--data is missing: give a dataset file from didicm-prep");
-  }
+  validate_sampling_inputs(options.checkpoint, options.data, options.batch_size, options.limit,
+                           options.workers);
   if (options.output_dir.empty()) {
     throw UsageError("--output-dir is missing: give a folder for the posterior files");
-  }
-  if (options.batch_size < 1) {
-    throw UsageError(fmt::format("--batch-size {}: must be at least 1", options.batch_size));
-  }
-  if (options.limit < 0) {
-    throw UsageError(fmt::format("--limit {}: must not be negative", options.limit));
-  }
-  if (options.workers < 0) {
-    throw UsageError(fmt::format("--workers {}: must not be negative", options.workers));
   }
   parse_output_format(options.format);
   parse_tie_rule(options.ties);

@@ -64,7 +64,7 @@ at::Tensor mixup_targets(const at::Tensor& labels, std::int64_t num_classes, dou
                          double smoothing);
 
 // Mixes images [B, C, H, W] (a new tensor, the input is unchanged) as
-// `params` says and returns the images with their soft targets.
+// `params` specify and returns the images with their soft targets.
 struct MixedBatch {
   at::Tensor images;
   at::Tensor targets;  // float64 [B, N], rows sum to 1

@@ -16,23 +16,10 @@ namespace didicm {
 namespace {
 
 void validate_sample_options(const SampleOptions& options) {
-  if (options.checkpoint.empty()) {
-    throw UsageError("--checkpoint is missing: give a checkpoint file from didicm-train");
-  }
-  if (options.data.empty()) {
-    throw UsageError("--data is missing: give a dataset file from didicm-prep");
-  }
+  validate_sampling_inputs(options.checkpoint, options.data, options.batch_size, options.limit,
+                           options.workers);
   if (options.output.empty()) {
     throw UsageError("-o/--output is missing: give a posterior file name, or - for stdout");
-  }
-  if (options.batch_size < 1) {
-    throw UsageError(fmt::format("--batch-size {}: must be at least 1", options.batch_size));
-  }
-  if (options.limit < 0) {
-    throw UsageError(fmt::format("--limit {}: must not be negative", options.limit));
-  }
-  if (options.workers < 0) {
-    throw UsageError(fmt::format("--workers {}: must not be negative", options.workers));
   }
   if (options.output != "-") {
     check_output_path(options.output, options.force);

@@ -170,6 +170,25 @@ std::string file_hash(const std::string& path) {
   return fmt::format("{:016x}", hash);
 }
 
+void validate_sampling_inputs(const std::string& checkpoint, const std::string& data,
+                              std::int64_t batch_size, std::int64_t limit, int workers) {
+  if (checkpoint.empty()) {
+    throw UsageError("--checkpoint is missing: give a checkpoint file from didicm-train");
+  }
+  if (data.empty()) {
+    throw UsageError("--data is missing: give a dataset file from didicm-prep");
+  }
+  if (batch_size < 1) {
+    throw UsageError(fmt::format("--batch-size {}: must be at least 1", batch_size));
+  }
+  if (limit < 0) {
+    throw UsageError(fmt::format("--limit {}: must not be negative", limit));
+  }
+  if (workers < 0) {
+    throw UsageError(fmt::format("--workers {}: must not be negative", workers));
+  }
+}
+
 SampleInputs load_sample_inputs(const std::string& checkpoint_path, const std::string& dataset_path,
                                 const std::string& device) {
   SampleInputs inputs;

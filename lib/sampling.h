@@ -37,6 +37,12 @@ struct SampleInputs {
   int workers = 2;
 };
 
+// Checks the options every sampling command shares: a checkpoint and a
+// dataset are given, batch size >= 1, limit and workers >= 0. Throws
+// UsageError naming the option and its value.
+void validate_sampling_inputs(const std::string& checkpoint, const std::string& data,
+                              std::int64_t batch_size, std::int64_t limit, int workers);
+
 // Loads both files on `device`. Throws Error when either is unusable or their
 // class lists differ (naming both files and the first differing index).
 SampleInputs load_sample_inputs(const std::string& checkpoint_path, const std::string& dataset_path,

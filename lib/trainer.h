@@ -3,7 +3,7 @@
 // The training loop of didicm-train: DiDiCM score-entropy training of DiDiRN,
 // or cross-entropy training of a baseline, over dataset files.
 //
-// A run folder holds config.json (the resolved configuration), last.h5 (every
+// A run folder contains config.json (the resolved configuration), last.h5 (every
 // epoch, every --checkpoint-every minutes and on SIGINT or SIGTERM), best.h5
 // (best validation top-1), summary.csv (one row per epoch) and metrics.jsonl
 // (one JSON object per logged step, epoch and validation).
@@ -17,7 +17,7 @@
 
 namespace didicm {
 
-// Trains as `options` says and returns the exit status: 0 when done (or
+// Trains as `options` request and returns the exit status: 0 when done (or
 // stopped by --stop-after-steps), 130 or 143 after SIGINT or SIGTERM. Throws
 // Error for unusable inputs before any step runs, and for a non-finite loss.
 int train(const TrainOptions& options);
