@@ -9,10 +9,13 @@ namespace didicm {
 
 class NetworkScoreModel : public ScoreModel {
  public:
-  // Throws Error when `model` is not a score model (a ResNet).
-  explicit NetworkScoreModel(Model model);
+  // Throws Error when `model` is not a score model (a ResNet). With `amp`,
+  // the network runs under bfloat16 autocast.
+  explicit NetworkScoreModel(Model model, bool amp = false);
 
-  // sigma is cast to float32, the dtype the network's embedding runs in.
+  // sigma is cast to float32, the dtype the network's embedding runs in. The
+  // log-scores are float32 also under autocast, so the loss and the samplers'
+  // updates keep full precision.
   torch::Tensor log_scores(const torch::Tensor& images, const torch::Tensor& labels,
                            const torch::Tensor& sigma) override;
   std::int64_t num_classes() const override { return model_.num_classes(); }
@@ -20,6 +23,7 @@ class NetworkScoreModel : public ScoreModel {
 
  private:
   Model model_;
+  bool amp_;
 };
 
 }  // namespace didicm

@@ -47,6 +47,7 @@ int run_sample(const SampleOptions& options) {
   inputs.batch_size = options.batch_size;
   inputs.limit = options.limit;
   inputs.workers = options.workers;
+  inputs.amp = options.amp;
   log_info("{}: {} sampler, {} steps, NFE {} per image", options.checkpoint, settings.sampler,
            settings.steps, sampler_nfe(settings));
 

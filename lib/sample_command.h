@@ -18,6 +18,7 @@ struct SampleOptions {
   std::int64_t limit = 0;
   std::string device = "auto";
   int workers = 2;
+  bool amp = false;
 };
 
 // Validates `options`, samples the dataset and writes the posterior file.

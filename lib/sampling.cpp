@@ -4,6 +4,7 @@
 #include "cp_sampler.h"
 #include "data_loader.h"
 #include "dataset_source.h"
+#include "autocast.h"
 #include "device.h"
 #include "errors.h"
 #include "logging.h"
@@ -67,10 +68,11 @@ BatchOutput sample_batch(const SampleInputs& inputs, const SamplerSettings& sett
   torch::NoGradGuard no_grad;
   BatchOutput output;
   if (settings.sampler == "standard") {
+    AutocastGuard autocast(inputs.amp, inputs.device);
     output.probs = torch::softmax(inputs.checkpoint.model.forward(images).to(torch::kFloat32), 1);
     return output;
   }
-  NetworkScoreModel model(inputs.checkpoint.model);
+  NetworkScoreModel model(inputs.checkpoint.model, inputs.amp);
   bool keep = settings.trajectory || settings.trajectory_topk > 0;
   if (settings.sampler == "cp") {
     CpOptions options;
@@ -147,6 +149,7 @@ Posterior empty_posterior(const SampleInputs& inputs, const SamplerSettings& set
   posterior.attributes["objective"] = checkpoint.objective;
   posterior.attributes["resolution"] = std::to_string(model.input_size);
   posterior.attributes["split"] = inputs.dataset->info().split;
+  posterior.attributes["precision"] = precision_name(inputs.amp);
   std::string ratio = config_value(checkpoint.config_json, "train_ratio");
   if (!ratio.empty()) {
     posterior.attributes["train_ratio"] = ratio;

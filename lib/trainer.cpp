@@ -1,5 +1,6 @@
 #include "trainer.h"
 
+#include "autocast.h"
 #include "checkpoint.h"
 #include "cp_sampler.h"
 #include "data_loader.h"
@@ -88,7 +89,7 @@ std::string config_json(const TrainOptions& options, const ModelConfig& model, d
       "\"diffusion_eps\":{},\"val_steps\":{},\"steps_per_epoch\":{},\"device\":{},"
       "\"train_ratio\":{},\"train_images\":{},\"recipe\":{},\"color_jitter\":{},\"aa\":{},"
       "\"mixup\":{},\"cutmix\":{},\"mixup_switch_prob\":{},\"aug_repeats\":{},"
-      "\"version\":{}}}",
+      "\"precision\":{},\"version\":{}}}",
       json_quote(model.name), model.num_classes, json_quote(model.stem), model.width,
       model.embed_dim, model.input_size, json_quote(options.objective), json_quote(options.data),
       json_quote(options.val), options.epochs, options.batch_size, lr, options.lr,
@@ -99,7 +100,8 @@ std::string config_json(const TrainOptions& options, const ModelConfig& model, d
       options.val_every, options.checkpoint_every, options.diffusion_eps, options.val_steps,
       steps_per_epoch, json_quote(options.device), data.ratio, data.count,
       json_quote(options.recipe), options.color_jitter, json_quote(options.aa), options.mixup,
-      options.cutmix, options.mixup_switch_prob, options.aug_repeats, json_quote(version_string));
+      options.cutmix, options.mixup_switch_prob, options.aug_repeats,
+      json_quote(precision_name(options.amp)), json_quote(version_string));
 }
 
 void write_text(const std::string& path, const std::string& text) {
@@ -176,6 +178,7 @@ class Trainer {
   void write_config();
   int loop();
   double train_step(const Batch& batch);
+  torch::Tensor forward_classifier(const torch::Tensor& images);
   ValidationResult validate();
   void save(const std::string& path);
   void end_epoch(std::int64_t epoch, double mean_loss, double seconds, std::int64_t images);
@@ -286,7 +289,7 @@ void Trainer::prepare_model() {
   model_ = build_model(resolve_model_config(config));
   model_.to(device_);
   if (model_.is_score_model()) {
-    score_model_ = std::make_unique<NetworkScoreModel>(model_);
+    score_model_ = std::make_unique<NetworkScoreModel>(model_, options_.amp);
   }
   log_info("{}: {} images, {} classes; {} with {} parameters on {}", options_.data,
            train_reader_->info().count, config.num_classes, model_.config().name,
@@ -396,7 +399,7 @@ double Trainer::train_step(const Batch& batch) {
         device_, derive_seed(options_.seed, diffusion_stream, static_cast<std::uint64_t>(step_)));
     loss = diffusion_loss(*score_model_, images, p0, generator, options_.diffusion_eps).loss;
   } else {
-    torch::Tensor logits = model_.forward(images);
+    torch::Tensor logits = forward_classifier(images);
     loss = -(p0 * torch::log_softmax(logits.to(torch::kFloat32), /*dim=*/1)).sum(1).mean();
   }
 
@@ -412,6 +415,12 @@ double Trainer::train_step(const Batch& batch) {
   optimizer_->step();
   ++step_;
   return value;
+}
+
+// Float32 logits of the plain classifier, under autocast with --amp.
+torch::Tensor Trainer::forward_classifier(const torch::Tensor& images) {
+  AutocastGuard autocast(options_.amp, device_);
+  return model_.forward(images).to(torch::kFloat32);
 }
 
 ValidationResult Trainer::validate() {
@@ -441,7 +450,7 @@ ValidationResult Trainer::validate() {
       DiffusionLoss loss = diffusion_loss(*score_model_, images, p0, generator, options_.diffusion_eps);
       loss_sum += loss.per_example.sum().item<double>();
     } else {
-      torch::Tensor log_probs = torch::log_softmax(model_.forward(images).to(torch::kFloat32), 1);
+      torch::Tensor log_probs = torch::log_softmax(forward_classifier(images), 1);
       scores = log_probs.exp();
       loss_sum += -(p0 * log_probs).sum().item<double>();
     }

@@ -95,6 +95,9 @@ void add_run_options(CLI::App& app, didicm::TrainOptions& options) {
   app.add_option("--seed", options.seed, "Seed of data order, augmentation and diffusion draws "
                                          "(default: 42)");
   app.add_option("--device", options.device, "auto, cpu, cuda or cuda:N (default: auto)");
+  app.add_flag("--amp", options.amp,
+               "bfloat16 autocast for the network's forward pass; weights, loss and optimizer "
+               "stay float32");
   app.add_option("--val-every", options.val_every, "Epochs between validations (default: 1)");
   app.add_option("--val-steps", options.val_steps,
                  "DiDiCM-CP steps of the validation sampler (default: 2)");

@@ -10,7 +10,6 @@
 #include "network_score_model.h"
 
 #include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -35,7 +34,7 @@ struct Options {
   int threads = 2;
   int repeats = 3;
   int warmup = 1;
-  bool bf16 = false;
+  bool amp = false;
   bool header = false;
 };
 
@@ -64,7 +63,7 @@ double peak_mib() {
 // Adds up the time of the network calls the sampler makes.
 class TimedScoreModel : public didicm::ScoreModel {
  public:
-  explicit TimedScoreModel(didicm::Model model) : inner_(std::move(model)) {}
+  TimedScoreModel(didicm::Model model, bool amp) : inner_(std::move(model), amp) {}
   torch::Tensor log_scores(const torch::Tensor& images, const torch::Tensor& labels,
                            const torch::Tensor& sigma) override {
     const double start = now_seconds();
@@ -102,7 +101,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "Intra-op threads (default: 2)");
   app.add_option("--repeats", options.repeats, "Timed calls (default: 3)");
   app.add_option("--warmup", options.warmup, "Untimed calls before the timed ones (default: 1)");
-  app.add_flag("--bf16", options.bf16, "CPU autocast to bfloat16 around the sampler");
+  app.add_flag("--amp", options.amp, "bfloat16 autocast for the network, as didicm-sample --amp");
   app.add_flag("--header", options.header, "Print the table header first");
   CLI11_PARSE(app, argc, argv);
 
@@ -113,7 +112,7 @@ int main(int argc, char** argv) {
   config.input_size = options.size;
   didicm::Model model = didicm::build_model(config);
   model.eval();
-  TimedScoreModel score_model(model);
+  TimedScoreModel score_model(model, options.amp);
 
   torch::manual_seed(0);
   const torch::Tensor images = torch::randn({options.batch, 3, options.size, options.size});
@@ -122,10 +121,6 @@ int main(int argc, char** argv) {
   didicm::ClOptions cl;
   cl.steps = options.steps;
   cl.samples = options.chains;
-  if (options.bf16) {
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-  }
 
   auto call = [&] {
     Run run;
@@ -166,7 +161,7 @@ int main(int argc, char** argv) {
               is_cl ? "CL" : "CP", static_cast<long long>(options.classes),
               static_cast<long long>(options.steps), static_cast<long long>(chains),
               static_cast<long long>(options.steps * chains),
-              static_cast<long long>(options.batch), options.bf16 ? "bf16 autocast" : "float32",
+              static_cast<long long>(options.batch), options.amp ? "--amp (bf16 autocast)" : "float32",
               static_cast<double>(options.batch) / best.total,
               static_cast<double>(options.batch) / best.cpu, 100.0 * outside / best.total,
               1000.0 * outside / static_cast<double>(options.steps), peak_mib());

@@ -10,6 +10,7 @@
 //
 // Prints one Markdown table row on stdout; --header prints the header first.
 
+#include "autocast.h"
 #include "data_loader.h"
 #include "lamb.h"
 #include "model_factory.h"
@@ -18,7 +19,6 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -45,7 +45,7 @@ struct Options {
   int threads = 2;
   int interop_threads = 0;  // 0: LibTorch's default
   bool channels_last = false;
-  bool bf16 = false;
+  bool amp = false;
   std::string data = "memory";  // memory or loader
   int workers = 2;
   int steps = 8;  // timed steps after the warm-up
@@ -107,7 +107,7 @@ class MemorySource : public didicm::ImageSource {
 // share (noise draw, p_t, ratios, score entropy) is the rest.
 class TimedScoreModel : public didicm::ScoreModel {
  public:
-  explicit TimedScoreModel(didicm::Model model) : inner_(std::move(model)) {}
+  TimedScoreModel(didicm::Model model, bool amp) : inner_(std::move(model), amp) {}
   torch::Tensor log_scores(const torch::Tensor& images, const torch::Tensor& labels,
                            const torch::Tensor& sigma) override {
     double start = now_seconds();
@@ -154,7 +154,7 @@ class Bench {
     }
     model_.train();
     if (model_.is_score_model()) {
-      score_model_.emplace(model_);
+      score_model_.emplace(model_, options.amp);
     }
     std::vector<didicm::NamedTensor> parameters;
     for (const auto& item : model_.module()->named_parameters(/*recurse=*/true)) {
@@ -200,18 +200,20 @@ class Bench {
     times.data = mark - start;
 
     torch::Tensor loss;
-    {
-      AutocastScope autocast(options_.bf16);
-      if (score_model_) {
-        auto generator = at::make_generator<at::CPUGeneratorImpl>(1000 + index);
-        score_model_->seconds = 0;
-        loss = didicm::diffusion_loss(*score_model_, images, p0, generator, 1e-5).loss;
-        times.forward = score_model_->seconds;
-      } else {
-        torch::Tensor logits = model_.forward(images);
-        times.forward = now_seconds() - mark;
-        loss = -(p0 * torch::log_softmax(logits.to(torch::kFloat32), 1)).sum(1).mean();
+    // The same autocast scope as didicm-train: the network only.
+    if (score_model_) {
+      auto generator = at::make_generator<at::CPUGeneratorImpl>(1000 + index);
+      score_model_->seconds = 0;
+      loss = didicm::diffusion_loss(*score_model_, images, p0, generator, 1e-5).loss;
+      times.forward = score_model_->seconds;
+    } else {
+      torch::Tensor logits;
+      {
+        didicm::AutocastGuard autocast(options_.amp, torch::kCPU);
+        logits = model_.forward(images).to(torch::kFloat32);
       }
+      times.forward = now_seconds() - mark;
+      loss = -(p0 * torch::log_softmax(logits, 1)).sum(1).mean();
     }
     loss.item<double>();  // the trainer reads the value to check it is finite
     double after_loss = now_seconds();
@@ -237,24 +239,6 @@ class Bench {
   }
 
  private:
-  // Enables CPU autocast to bfloat16 for its lifetime (LibTorch 1.13 has no
-  // C++ guard for it).
-  struct AutocastScope {
-    explicit AutocastScope(bool on) : on_(on) {
-      if (on_) {
-        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-        at::autocast::set_cpu_enabled(true);
-      }
-    }
-    ~AutocastScope() {
-      if (on_) {
-        at::autocast::set_cpu_enabled(false);
-        at::autocast::clear_cache();
-      }
-    }
-    bool on_;
-  };
-
   // One-hot targets, or random distributions (softmax of Gaussian logits)
   // when soft targets are measured.
   torch::Tensor targets(const torch::Tensor& labels) {
@@ -289,7 +273,7 @@ int main(int argc, char** argv) {
   app.add_option("--interop-threads", options.interop_threads,
                  "Inter-op threads; 0 keeps LibTorch's default (default: 0)");
   app.add_flag("--channels-last", options.channels_last, "Channels-last weights and inputs");
-  app.add_flag("--bf16", options.bf16, "CPU autocast to bfloat16 for forward and loss");
+  app.add_flag("--amp", options.amp, "bfloat16 autocast for the network, as didicm-train --amp");
   app.add_option("--data", options.data, "memory (random tensors) or loader (default: memory)")
       ->check(CLI::IsMember({"memory", "loader"}));
   app.add_option("--workers", options.workers, "DataLoader workers for --data loader (default: 2)");
@@ -342,7 +326,7 @@ int main(int argc, char** argv) {
                             : "memory";
   if (options.soft) variant += ", soft targets";
   if (options.channels_last) variant += ", channels-last";
-  if (options.bf16) variant += ", bf16 autocast";
+  if (options.amp) variant += ", --amp (bf16 autocast)";
   if (options.interop_threads > 0) variant += fmt::format(", interop {}", options.interop_threads);
   std::printf("| %s | %s | %lld | %lld | %s | %.1f | %.1f | %.1f | %s | %s | %s | %s | %s | %.0f | %.0f |\n",
               options.model.c_str(), options.objective.c_str(),

@@ -27,6 +27,8 @@ run --sampler cl --steps 2 --chains 16 --classes 10 --batch 32 --warmup 0 --repe
 run --sampler cp --steps 2 --classes 1000
 run --sampler cp --steps 8 --classes 1000
 run --sampler cl --steps 2 --chains 16 --classes 1000 --batch 32 --warmup 0 --repeats 1
-run --sampler cp --steps 2 --classes 10 --bf16
+run --sampler cp --steps 2 --classes 10 --amp
+run --sampler cp --steps 8 --classes 10 --amp
+run --sampler cl --steps 2 --chains 16 --classes 10 --batch 32 --warmup 0 --repeats 1 --amp
 echo
 echo "Load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)."

@@ -32,7 +32,7 @@ run --objective didicm --classes 1000 --batch 64 --soft
 run --objective didicm --channels-last
 run --objective ce --channels-last
 run --objective didicm --interop-threads 1
-run --objective didicm --bf16
-run --objective ce --bf16
+run --objective didicm --amp
+run --objective ce --amp
 echo
 echo "Load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)."

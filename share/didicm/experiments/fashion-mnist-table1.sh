@@ -2,7 +2,10 @@
 # The design of the DiDiCM paper's Table 1 in miniature, on Fashion-MNIST:
 # input resolution 28, 14, 7 (lower is more corrupted) x class-balanced
 # training subsets of ratio 0.25, 0.5, 1.0 x {ResNet-18 with cross-entropy,
-# DiDiRN-18 with DiDiCM}, the same Weak Aug recipe, epochs and width for both.
+# DiDiRN-18 with DiDiCM}, the same Weak Aug recipe, epochs, width and stem for
+# both. Both use the compact stem (conv 3x3 stride 1): the ImageNet stem would
+# shrink a 7x7 input to 2x2 before the first stage, and the comparison would
+# measure the stems instead of the objectives.
 # Ends with one pivot table: rows = model and sampler, columns = resolution x
 # train ratio, cells = top-1 / top-5.
 #
@@ -41,7 +44,7 @@ for size in $RESOLUTIONS; do
       run="$model-$size-$ratio"
       if [ ! -f "$run/done" ]; then
         didicm-train --model "$model" --data "$train" --val "test-$size.h5" --output "$run" \
-          --epochs "$EPOCHS" -b 128 --lr 4e-3 --warmup-epochs 1 --width "$WIDTH" \
+          --epochs "$EPOCHS" -b 128 --lr 4e-3 --warmup-epochs 1 --width "$WIDTH" --stem compact \
           --mean 0.286 0.286 0.286 --std 0.353 0.353 0.353 --threads "$THREADS" \
           --device "$DEVICE" --val-every "$EPOCHS" --force >"$run.json"
         touch "$run/done"
