@@ -79,3 +79,22 @@ for table in wall cpu; do
 done
 echo "PIL: $(/usr/bin/python3 -c 'import PIL; print(PIL.__version__)'), resize with Image.BILINEAR" \
   "(antialiased), no draft mode unless stated, as torchvision's loaders do."
+
+# The floor: entropy decoding, which no pipeline reading these baseline JPEGs
+# can skip, whatever scale it decodes to.
+DECODE="$BUILD_DIR/bench/bench_jpeg_decode"
+echo
+echo "Decoding alone, one thread, milliseconds per image, best of 3 passes" \
+  "(\`$DECODE ROOT --size N\`):"
+echo
+"$DECODE" "$WORK/tree" --size 56 --header
+"$DECODE" "$WORK/tree" --size 224
+entropy_ms=$("$DECODE" "$WORK/tree" --size 56 | awk -F'|' '{gsub(/ /, "", $4); print $4}')
+/usr/bin/python3 - "$entropy_ms" "${cpu[pil56]}" "${cpu[prep56]}" <<'PY'
+import sys
+entropy_ms, pil_rate, prep_rate = (float(value) for value in sys.argv[1:])
+ceiling = 1000.0 / entropy_ms
+print()
+print(f"At --size 56, entropy decoding alone allows at most {ceiling:.0f} images per CPU-second, "
+      f"{ceiling / pil_rate:.1f}x PIL; didicm-prep reaches {prep_rate / ceiling:.0%} of that ceiling.")
+PY

@@ -29,6 +29,7 @@ run --objective ce
 run --objective didicm --data loader --workers 2
 run --objective ce --data loader --workers 2
 run --objective didicm --classes 1000 --batch 64 --soft
+run --objective didicm --classes 1000 --batch 64 --soft --amp
 run --objective didicm --channels-last
 run --objective ce --channels-last
 run --objective didicm --interop-threads 1
