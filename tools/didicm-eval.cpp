@@ -23,11 +23,12 @@ int main(int argc, char** argv) {
                                  "top-1 / top-5 table (for example sampler,model)");
     app.add_option("--columns", options.columns,
                    "Comma-separated attributes whose values make the columns of the pivot (for "
-                   "example resolution,ratio)")
+                   "example resolution,train_ratio)")
         ->needs(pivot);
     app.add_option("--baseline", options.baseline,
-                   "KEY=VALUE: add each pivot row's gain in points over the row with KEY=VALUE "
-                   "and the same other row attributes (for example sampler=standard)")
+                   "KEY=VALUE: add each pivot row's gain in points over its baseline row: of "
+                   "the rows with KEY=VALUE, the one that agrees with it on the most other row "
+                   "keys (for example sampler=standard)")
         ->needs(pivot);
     app.add_flag("--per-class", options.per_class, "Print top-1 and top-5 per true class");
     app.add_option("--reliability", options.reliability,

@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
                  "Skip unreadable or broken images, list them on stderr and in /skipped (default: stop)");
     app.add_flag("--exif-orientation", options.exif_orientation,
                  "Rotate images as their EXIF orientation says (default: ignore it, as torchvision does)");
-    app.add_flag("--no-scaled-decode{false}", options.scaled_decode,
+    app.add_flag_callback("--no-scaled-decode", [&options] { options.scaled_decode = false; },
                  "Decode JPEGs at full size, then resize (slower; for comparisons)");
     app.add_option("--split", options.split,
                    "Split name stored in the file; for an IDX folder: train or t10k");
