@@ -7,6 +7,7 @@
 #include "cl_sampler.h"
 #include "cp_sampler.h"
 #include "model_factory.h"
+#include "bench_support.h"
 #include "network_score_model.h"
 
 #include <ATen/Parallel.h>
@@ -14,14 +15,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
-#include <fstream>
 #include <string>
 #include <vector>
 
 namespace {
+
+using didicm::bench::cpu_seconds;
+using didicm::bench::now_seconds;
+using didicm::bench::status_mib;
+using didicm::bench::TimedScoreModel;
 
 struct Options {
   std::string sampler = "cp";  // cp or cl
@@ -36,47 +39,6 @@ struct Options {
   int warmup = 1;
   bool amp = false;
   bool header = false;
-};
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double cpu_seconds() {
-  timespec spec{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec);
-  return static_cast<double>(spec.tv_sec) + 1e-9 * static_cast<double>(spec.tv_nsec);
-}
-
-// Peak resident memory of the process in MiB (VmHWM, which /proc gives in kB).
-double peak_mib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) {
-      return std::stod(line.substr(6)) / 1024.0;
-    }
-  }
-  return -1;
-}
-
-// Adds up the time of the network calls the sampler makes.
-class TimedScoreModel : public didicm::ScoreModel {
- public:
-  TimedScoreModel(didicm::Model model, bool amp) : inner_(std::move(model), amp) {}
-  torch::Tensor log_scores(const torch::Tensor& images, const torch::Tensor& labels,
-                           const torch::Tensor& sigma) override {
-    const double start = now_seconds();
-    torch::Tensor out = inner_.log_scores(images, labels, sigma);
-    seconds += now_seconds() - start;
-    return out;
-  }
-  std::int64_t num_classes() const override { return inner_.num_classes(); }
-  torch::Device device() const override { return inner_.device(); }
-  double seconds = 0;
-
- private:
-  didicm::NetworkScoreModel inner_;
 };
 
 struct Run {
@@ -164,7 +126,7 @@ int main(int argc, char** argv) {
               static_cast<long long>(options.batch), options.amp ? "--amp (bf16 autocast)" : "float32",
               static_cast<double>(options.batch) / best.total,
               static_cast<double>(options.batch) / best.cpu, 100.0 * outside / best.total,
-              1000.0 * outside / static_cast<double>(options.steps), peak_mib());
+              1000.0 * outside / static_cast<double>(options.steps), status_mib("VmHWM"));
   std::fflush(stdout);
   return 0;
 }

@@ -11,6 +11,7 @@
 // Prints one Markdown table row on stdout; --header prints the header first.
 
 #include "autocast.h"
+#include "bench_support.h"
 #include "data_loader.h"
 #include "lamb.h"
 #include "model_factory.h"
@@ -23,17 +24,19 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace {
+
+using didicm::bench::cpu_seconds;
+using didicm::bench::now_seconds;
+using didicm::bench::status_mib;
+using didicm::bench::TimedScoreModel;
 
 struct Options {
   std::string objective = "didicm";  // didicm or ce
@@ -51,29 +54,6 @@ struct Options {
   int steps = 8;  // timed steps after the warm-up
   bool header = false;
 };
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// CPU time of every thread of the process, in seconds.
-double cpu_seconds() {
-  timespec spec{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec);
-  return static_cast<double>(spec.tv_sec) + 1e-9 * static_cast<double>(spec.tv_nsec);
-}
-
-// A field of /proc/self/status in MiB ("VmHWM", "VmRSS"); -1 when missing.
-double status_mib(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      return std::stod(line.substr(field.size() + 1)) / 1024.0;  // the file gives kB
-    }
-  }
-  return -1;
-}
 
 // Random uint8 images held in memory; read_image is a memcpy, so the loader's
 // cost is the Weak Aug transform and the batch assembly only.
@@ -101,26 +81,6 @@ class MemorySource : public didicm::ImageSource {
   std::int64_t classes_;
   std::size_t bytes_;
   std::vector<std::uint8_t> pixels_;
-};
-
-// Times the network calls that diffusion_loss makes, so that the loss's own
-// share (noise draw, p_t, ratios, score entropy) is the rest.
-class TimedScoreModel : public didicm::ScoreModel {
- public:
-  TimedScoreModel(didicm::Model model, bool amp) : inner_(std::move(model), amp) {}
-  torch::Tensor log_scores(const torch::Tensor& images, const torch::Tensor& labels,
-                           const torch::Tensor& sigma) override {
-    double start = now_seconds();
-    torch::Tensor out = inner_.log_scores(images, labels, sigma);
-    seconds += now_seconds() - start;
-    return out;
-  }
-  std::int64_t num_classes() const override { return inner_.num_classes(); }
-  torch::Device device() const override { return inner_.device(); }
-  double seconds = 0;
-
- private:
-  didicm::NetworkScoreModel inner_;
 };
 
 void use_channels_last(const didicm::Model& model) {
