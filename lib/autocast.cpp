@@ -6,8 +6,10 @@
 namespace didicm {
 namespace {
 
-// LibTorch 2.4 replaced the per-device autocast setters with ones that take
-// the device type; the old names remain there only as deprecated wrappers.
+// LibTorch 2.4 added autocast setters that take the device type and
+// deprecated the per-device ones.
+// NOTE: this branch follows LibTorch's public header and has not been compiled
+// against LibTorch 2.4 or later.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 bool autocast_enabled(c10::DeviceType type) { return at::autocast::is_autocast_enabled(type); }
 

@@ -12,7 +12,7 @@
 namespace didicm {
 
 // Enables bfloat16 autocast on `device`'s type for its lifetime when `enabled`
-// is true, and restores the previous state when it ends. Guards nest; the
+// is true, and restores the previous state when it ends. Guards nest. The
 // outermost one clears autocast's cache of cast weights on exit, so the next
 // forward pass uses the weights of the latest optimizer step.
 class AutocastGuard {

@@ -35,7 +35,7 @@ struct SampleInputs {
   std::int64_t limit = 0;       // 0: every image, else the first `limit`
   std::int64_t batch_size = 128;
   int workers = 2;
-  bool amp = false;  // bfloat16 autocast for the network; sampler arithmetic stays float32
+  bool amp = false;  // bfloat16 autocast for the network only, not the sampler's arithmetic
 };
 
 // Checks the options every sampling command shares: a checkpoint and a

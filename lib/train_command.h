@@ -25,7 +25,7 @@ struct TrainOptions {
   ModelConfig model;     // num_classes comes from the dataset; input_size 0: the stored size
   std::string objective;         // didicm or ce; empty: didicm for DiDiRN, ce for ResNet
   std::string device = "auto";   // auto, cpu, cuda, cuda:N
-  bool amp = false;  // bfloat16 autocast for forward passes; weights and optimizer stay float32
+  bool amp = false;  // bfloat16 autocast for forward passes, with float32 weights and optimizer
 
   std::string data;    // training dataset file
   std::string val;     // validation dataset file (optional)

@@ -417,7 +417,7 @@ double Trainer::train_step(const Batch& batch) {
   return value;
 }
 
-// Float32 logits of the plain classifier, under autocast with --amp.
+// Runs the plain classifier (under autocast with --amp) and returns float32 logits.
 torch::Tensor Trainer::forward_classifier(const torch::Tensor& images) {
   AutocastGuard autocast(options_.amp, device_);
   return model_.forward(images).to(torch::kFloat32);

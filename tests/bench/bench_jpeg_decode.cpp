@@ -49,8 +49,8 @@ void entropy_decode(const Bytes& file) {
   jpeg_destroy_decompress(&info);
 }
 
-// The smallest TurboJPEG scaling factor whose scaled short side still covers
-// `short_side`, as didicm-prep chooses it; 0 for a full-size decode.
+// Returns the smallest TurboJPEG scaling factor whose scaled short side still
+// covers `short_side`, as didicm-prep chooses it, or 1/1 when none is smaller.
 tjscalingfactor covering_factor(int width, int height, int short_side) {
   int count = 0;
   tjscalingfactor* factors = tjGetScalingFactors(&count);
@@ -82,7 +82,8 @@ void rgb_decode(tjhandle handle, const Bytes& file, int short_side, Bytes& pixel
   }
 }
 
-// Best of `rounds` passes over every file, in milliseconds per image.
+// Times `rounds` passes over every file and returns the best, in milliseconds
+// per image.
 template <typename Call>
 double best_ms_per_image(const std::vector<Bytes>& files, int rounds, Call call) {
   double best = 1e30;

@@ -37,7 +37,7 @@ run_tool 0 didicm-sample --checkpoint run-ce/last.h5 --data test.h5 -o softmax.h
 run_tool 0 didicm-sample --checkpoint run-ce/last.h5 --data test.h5 --amp -o softmax-amp.h5
 
 # bfloat16 keeps 8 significant bits, so probabilities move by about 1e-3 on
-# average; the predicted class changes only where two classes nearly tie.
+# average. The predicted class changes only where two classes nearly tie.
 /usr/bin/python3 - <<'PY' || fail "--amp posteriors against float32"
 import h5py, numpy as np
 def text(value):

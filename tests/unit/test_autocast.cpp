@@ -34,7 +34,7 @@ TEST_CASE("autocast guard: disabled guard changes nothing") {
 }
 
 TEST_CASE("autocast guard: updated weights reach next forward") {
-  // Autocast caches bfloat16 copies of weights; a stale copy would hide the
+  // Autocast caches bfloat16 copies of weights, so a stale copy would hide the
   // update from every later step.
   torch::nn::Linear linear(4, 1);
   torch::Tensor input = torch::ones({1, 4});
@@ -70,7 +70,8 @@ TEST_CASE("network score model: amp log-scores in float32") {
   torch::Tensor mixed = NetworkScoreModel(model, true).log_scores(images, labels, sigma);
   CHECK((mixed.scalar_type() == torch::kFloat32));
   CHECK_FALSE(at::autocast::is_cpu_enabled());
-  // bfloat16 keeps 8 significant bits: relative errors of about 1e-2.
+  // bfloat16 keeps 8 significant bits, so relative errors of about 1e-2 are
+  // expected (an estimate).
   double scale = exact.abs().max().item<double>();
   CHECK((mixed - exact).abs().max().item<double>() < 0.05 * scale + 0.05);
 }
