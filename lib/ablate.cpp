@@ -1,5 +1,6 @@
 #include "ablate.h"
 
+#include "autocast.h"
 #include "errors.h"
 #include "logging.h"
 #include "metrics.h"
@@ -77,7 +78,7 @@ void create_output_dir(const std::string& path) {
 // an empty string when there is none.
 std::string point_mismatch(const Posterior& existing, const SamplerSettings& settings,
                            std::int64_t rows, const std::string& checkpoint_hash,
-                           const std::string& dataset_hash) {
+                           const std::string& dataset_hash, const std::string& precision) {
   if (existing.sampler != settings.sampler) {
     return fmt::format("sampler {} instead of {}", existing.sampler, settings.sampler);
   }
@@ -103,6 +104,13 @@ std::string point_mismatch(const Posterior& existing, const SamplerSettings& set
   if (existing.dataset_hash != dataset_hash) {
     return fmt::format("sampled from another dataset (hash {} instead of {})",
                        existing.dataset_hash, dataset_hash);
+  }
+
+  // Files written before the attribute existed were sampled in float32.
+  auto found = existing.attributes.find("precision");
+  std::string existing_precision = found == existing.attributes.end() ? "float32" : found->second;
+  if (existing_precision != precision) {
+    return fmt::format("precision {} instead of {}", existing_precision, precision);
   }
   return "";
 }
@@ -145,8 +153,9 @@ std::vector<PlannedPoint> plan_points(const std::vector<SamplerSettings>& grid,
     point.path = (std::filesystem::path(options.output_dir) / posterior_file_name(point.settings))
                      .string();
     if (!options.force) {
-      ExistingPoint existing =
-          check_existing_point(point.path, point.settings, rows, checkpoint_hash, dataset_hash);
+      ExistingPoint existing = check_existing_point(point.path, point.settings, rows,
+                                                    checkpoint_hash, dataset_hash,
+                                                    precision_name(options.amp));
       point.reuse = existing.complete;
       if (!existing.complete && !existing.reason.empty()) {
         log_warning("{}: recomputing: {}", point.path, existing.reason);
@@ -288,7 +297,7 @@ std::vector<SamplerSettings> expand_ablate_grid(const AblateGrid& grid) {
 
 ExistingPoint check_existing_point(const std::string& path, const SamplerSettings& settings,
                                    std::int64_t rows, const std::string& checkpoint_hash,
-                                   const std::string& dataset_hash) {
+                                   const std::string& dataset_hash, const std::string& precision) {
   ExistingPoint result;
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
@@ -301,7 +310,8 @@ ExistingPoint check_existing_point(const std::string& path, const SamplerSetting
     result.reason = failure.what();
     return result;
   }
-  result.reason = point_mismatch(existing, settings, rows, checkpoint_hash, dataset_hash);
+  result.reason =
+      point_mismatch(existing, settings, rows, checkpoint_hash, dataset_hash, precision);
   result.complete = result.reason.empty();
   return result;
 }
@@ -386,6 +396,7 @@ int run_ablate(const AblateOptions& options) {
   inputs.batch_size = options.batch_size;
   inputs.limit = options.limit;
   inputs.workers = options.workers;
+  inputs.amp = options.amp;
   std::int64_t count = inputs.dataset->info().count;
   std::int64_t rows = options.limit > 0 ? std::min(options.limit, count) : count;
 

@@ -35,6 +35,7 @@ struct AblateOptions {
   std::string format = "table";
   std::string ties = "expected";
   bool force = false;  // recompute points whose file is already complete
+  bool amp = false;    // bfloat16 autocast for the network, as in didicm-sample --amp
 };
 
 // Step lists used when --steps is not given.
@@ -75,12 +76,12 @@ struct ExistingPoint {
 };
 
 // Checks the posterior file at `path` against the point's settings, the row
-// count and the content hashes of the checkpoint and the dataset. A missing
-// file, an unreadable or corrupt file and a file of other settings are all
-// incomplete.
+// count, the content hashes of the checkpoint and the dataset, and the
+// network precision (float32 or bfloat16). A missing file, an unreadable or
+// corrupt file and a file of other settings are all incomplete.
 ExistingPoint check_existing_point(const std::string& path, const SamplerSettings& settings,
                                    std::int64_t rows, const std::string& checkpoint_hash,
-                                   const std::string& dataset_hash);
+                                   const std::string& dataset_hash, const std::string& precision);
 
 // One row per point: sampler, select, steps, samples, nfe, top1, top5
 // (percent), nll (nats), ece, brier, file.

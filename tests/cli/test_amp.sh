@@ -1,5 +1,5 @@
 #!/bin/bash
-# bfloat16 autocast (--amp) in training and sampling on a small real
+# bfloat16 autocast (--amp) in training, sampling and sweeps on a small real
 # Fashion-MNIST subset: the run learns, the files record the precision, and
 # --amp posteriors stay close to float32 posteriors of the same checkpoint.
 source "$(dirname "$0")/lib.sh"
@@ -57,5 +57,23 @@ cl = h5py.File("cl-amp.h5")
 assert cl["probs"].shape == (50, 10)
 PY
 pass
+
+# didicm-ablate --amp: the files record bfloat16, and a float32 sweep in the
+# same folder samples them again because the precision differs.
+sweep=(--checkpoint $ckpt --data test.h5 --output-dir sweep --sampler cp --select argmin
+       --steps 1,2 --limit 40 --format tsv)
+run_tool 0 didicm-ablate "${sweep[@]}" --amp
+/usr/bin/python3 - <<'PY' || fail "ablate --amp precision"
+import h5py
+for name in ["sweep/cp-argmin-s1.h5", "sweep/cp-argmin-s2.h5"]:
+    precision = h5py.File(name).attrs["precision"]
+    assert (precision.decode() if isinstance(precision, bytes) else precision) == "bfloat16", name
+PY
+pass
+run_tool 0 didicm-ablate "${sweep[@]}" --amp
+expect_contains "$WORK/err" "2 points, 2 complete"
+run_tool 0 didicm-ablate "${sweep[@]}"
+expect_contains "$WORK/err" "recomputing: precision bfloat16 instead of float32"
+expect_contains "$WORK/err" "2 points, 0 complete"
 
 finish

@@ -228,32 +228,46 @@ TEST_CASE("ablate existing point check") {
   settings.samples = 4;
   settings.seed = 3;
   std::string path = folder.file(posterior_file_name(settings));
+  auto check = [&](const SamplerSettings& point, std::int64_t rows,
+                   const std::string& checkpoint_hash = "c0ffee",
+                   const std::string& dataset_hash = "d00d",
+                   const std::string& precision = "float32") {
+    return check_existing_point(path, point, rows, checkpoint_hash, dataset_hash, precision);
+  };
 
-  ExistingPoint missing = check_existing_point(path, settings, 3, "c0ffee", "d00d");
+  ExistingPoint missing = check(settings, 3);
   CHECK_FALSE(missing.complete);
   CHECK(missing.reason.empty());
 
   write_posterior(small_posterior(settings), path, false);
-  CHECK(check_existing_point(path, settings, 3, "c0ffee", "d00d").complete);
+  CHECK(check(settings, 3).complete);
 
-  ExistingPoint rows = check_existing_point(path, settings, 5, "c0ffee", "d00d");
+  ExistingPoint rows = check(settings, 5);
   CHECK_FALSE(rows.complete);
   CHECK(rows.reason == "3 rows instead of 5");
-  CHECK(check_existing_point(path, settings, 3, "other", "d00d").reason.find("another checkpoint") !=
-        std::string::npos);
-  CHECK(check_existing_point(path, settings, 3, "c0ffee", "other").reason.find("another dataset") !=
-        std::string::npos);
+  CHECK(check(settings, 3, "other").reason.find("another checkpoint") != std::string::npos);
+  CHECK(check(settings, 3, "c0ffee", "other").reason.find("another dataset") != std::string::npos);
 
   SamplerSettings other = settings;
   other.seed = 4;
-  CHECK(check_existing_point(path, other, 3, "c0ffee", "d00d").reason == "seed 3 instead of 4");
+  CHECK(check(other, 3).reason == "seed 3 instead of 4");
   other = settings;
   other.samples = 8;
-  CHECK(check_existing_point(path, other, 3, "c0ffee", "d00d").reason == "4 samples instead of 8");
+  CHECK(check(other, 3).reason == "4 samples instead of 8");
+
+  // A file without a precision attribute was sampled in float32.
+  CHECK(check(settings, 3, "c0ffee", "d00d", "bfloat16").reason ==
+        "precision float32 instead of bfloat16");
+
+  Posterior mixed = small_posterior(settings);
+  mixed.attributes["precision"] = "bfloat16";
+  write_posterior(mixed, path, true);
+  CHECK(check(settings, 3, "c0ffee", "d00d", "bfloat16").complete);
+  CHECK(check(settings, 3).reason == "precision bfloat16 instead of float32");
 
   // A truncated file is incomplete, with the reader's message as the reason.
   std::ofstream(path, std::ios::binary | std::ios::trunc) << "not an HDF5 file";
-  ExistingPoint corrupt = check_existing_point(path, settings, 3, "c0ffee", "d00d");
+  ExistingPoint corrupt = check(settings, 3);
   CHECK_FALSE(corrupt.complete);
   CHECK(corrupt.reason.find(path) != std::string::npos);
 }
