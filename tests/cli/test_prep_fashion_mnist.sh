@@ -30,8 +30,26 @@ run_tool 0 didicm-prep "$DATA" --split t10k -o "$WORK/test.h5"
 expect_equal "$(json_field "$WORK/out" images)" 10000 "test images"
 expect_equal "$(h5 "$WORK/test.h5" "np.bincount(f['labels'][:]).tolist()")" "[$(printf '1000, %.0s' {1..9})1000]" "test per class"
 
+# Uncompressed IDX files, as a folder with --split and as --idx-images/--idx-labels,
+# give the same dataset as the gzip files.
+mkdir -p "$WORK/plain"
+for name in t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  gzip -dc "$DATA/$name.gz" >"$WORK/plain/$name"
+done
+run_tool 0 didicm-prep "$WORK/plain" --split t10k --idx-names fashion-mnist -o "$WORK/plain_folder.h5"
+run_tool 0 didicm-prep --idx-images "$WORK/plain/t10k-images-idx3-ubyte" --idx-labels "$WORK/plain/t10k-labels-idx1-ubyte" \
+  --idx-names fashion-mnist -o "$WORK/plain_files.h5"
+for plain in plain_folder plain_files; do
+  /usr/bin/python3 - "$WORK/test.h5" "$WORK/$plain.h5" >"$WORK/same_plain" <<'PY'
+import sys, h5py, numpy as np
+a, b = (h5py.File(name, 'r') for name in sys.argv[1:3])
+print(all(np.array_equal(a[key][:], b[key][:]) for key in ('images', 'labels', 'classes')))
+PY
+  expect_equal "$(cat "$WORK/same_plain")" True "$plain IDX equals gzip IDX"
+done
+
 run_tool 0 didicm-prep --idx-images "$DATA/train-images-idx3-ubyte.gz" --idx-labels "$DATA/train-labels-idx1-ubyte.gz" \
-  --ratio 0.25 --seed 5 -o "$WORK/quarter.h5"
+  --ratio 0.25 --seed 5 --threads 3 -o "$WORK/quarter.h5"
 expect_equal "$(h5 "$WORK/quarter.h5" "np.bincount(f['labels'][:]).tolist()")" "[$(printf '1500, %.0s' {1..9})1500]" "ratio 0.25"
 run_tool 0 didicm-prep --idx-images "$DATA/train-images-idx3-ubyte.gz" --idx-labels "$DATA/train-labels-idx1-ubyte.gz" \
   --ratio 0.25 --seed 5 --threads 1 -o "$WORK/quarter_again.h5"
@@ -41,6 +59,52 @@ a, b = (h5py.File(name, 'r') for name in sys.argv[1:3])
 print(all(np.array_equal(a[key][:], b[key][:]) for key in ('images', 'labels', 'sources')))
 PY
 expect_equal "$(cat "$WORK/same")" True "subset repeatable"
+
+# The subset follows a fixed algorithm, so every machine picks the same items.
+# Each class c shuffles its items (in file order) by Fisher-Yates and keeps the
+# first floor(n_c * ratio). The draws come from SplitMix64 with rejection
+# sampling against modulo bias. Its seed is the first output of
+# SplitMix64(seed XOR FNV-1a-64(class name)).
+/usr/bin/python3 - "$WORK/quarter.h5" "$DATA/train-labels-idx1-ubyte.gz" >"$WORK/reference" <<'PY'
+import gzip, sys, h5py, numpy as np
+MASK = (1 << 64) - 1
+
+def splitmix64(state):
+    while True:
+        state = (state + 0x9E3779B97F4A7C15) & MASK
+        z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        yield z ^ (z >> 31)
+
+def fnv1a(text):
+    value = 0xCBF29CE484222325
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x100000001B3) & MASK
+    return value
+
+def permutation(count, seed):
+    order, draws = list(range(count)), splitmix64(seed)
+    for i in range(count - 1, 0, -1):
+        limit = MASK - MASK % (i + 1)
+        value = next(draws)
+        while value >= limit:
+            value = next(draws)
+        j = value % (i + 1)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+subset = h5py.File(sys.argv[1], 'r')
+ratio, seed = float(subset.attrs['ratio']), int(subset.attrs['seed'])
+labels = np.frombuffer(gzip.open(sys.argv[2]).read()[8:], np.uint8)
+expected = []
+for label, name in enumerate(subset['classes'][:]):
+    members = np.flatnonzero(labels == label)
+    order = permutation(len(members), next(splitmix64(seed ^ fnv1a(name.decode()))))
+    expected += sorted(int(members[k]) for k in order[:int(len(members) * ratio)])
+chosen = [int(source.decode().split('#')[1]) for source in subset['sources'][:]]
+print(chosen == expected)
+PY
+expect_equal "$(cat "$WORK/reference")" True "subset follows the SplitMix64 reference"
 
 run_tool 2 didicm-prep "$DATA" -o "$WORK/nosplit.h5"
 expect_contains "$WORK/err" "--split train"

@@ -39,6 +39,7 @@ slow_prep -o "$WORK/run/old.h5" --force
 kill -INT "$pid"
 wait "$pid"
 expect_equal "$(cat "$WORK/run/old.h5")" "previous dataset" "existing file after SIGINT"
+expect_equal "$(ls -A "$WORK/run")" "old.h5" "no temporary file after SIGINT with --force"
 
 # SIGKILL cannot be caught: only a hidden temporary file may stay behind.
 slow_prep -o "$WORK/run/old.h5" --force
