@@ -25,7 +25,9 @@ ImageFormat detect_image_format(const std::uint8_t* data, std::size_t size) {
 }
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK keeps a named pipe from blocking the open; it does not change
+  // reads of regular files.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     throw Error(fmt::format("cannot open: {}", std::strerror(errno)));
   }

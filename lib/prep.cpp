@@ -190,6 +190,8 @@ void select_subset(Input& input, const PrepOptions& options) {
   for (std::int64_t index : choose_subset(labels, input.classes, subset)) {
     items.push_back(std::move(input.items[static_cast<std::size_t>(index)]));
   }
+  log_debug("subset: kept {} of {} images (--ratio {}, --seed {}, --max-per-class {})",
+            items.size(), input.items.size(), options.ratio, options.seed, options.max_per_class);
   input.items = std::move(items);
 }
 
@@ -333,6 +335,18 @@ void write_batch(Batch& batch, const Input& input, const Transform& transform, b
   }
 }
 
+void log_transform(const Transform& transform, const PrepOptions& options) {
+  if (!transform.resize) {
+    log_debug("images kept at {}x{}, store {}", transform.crop, transform.crop, options.store);
+    return;
+  }
+  log_debug("decode {}, resize the short side to {} ({} filter), center crop {}x{}, store {}, "
+            "{} threads",
+            options.scaled_decode ? "with DCT scaling" : "at full size", transform.short_side,
+            resize_filter_name(transform.filter), transform.crop, transform.crop, options.store,
+            std::max(1, options.threads));
+}
+
 void log_class_counts(const Input& input) {
   std::vector<std::int64_t> counts(input.classes.size(), 0);
   for (const auto& item : input.items) {
@@ -342,6 +356,7 @@ void log_class_counts(const Input& input) {
     if (counts[c] == 0) {
       log_warning("class '{}' (label {}) has no images", input.classes[c], c);
     }
+    log_debug("class '{}' (label {}): {} images", input.classes[c], c, counts[c]);
   }
   auto [low, high] = std::minmax_element(counts.begin(), counts.end());
   log_info("{} images in {} classes ({} to {} per class)", input.items.size(), input.classes.size(),
@@ -452,6 +467,7 @@ PrepSummary run_prep(const PrepOptions& options) {
   select_classes(input, options.classes);
   select_subset(input, options);
   Transform transform = make_transform(options, input);
+  log_transform(transform, options);
   log_class_counts(input);
   if (input.items.empty()) {
     throw Error(fmt::format("{}: no images found", kind == "idx" ? options.idx_images : options.input));

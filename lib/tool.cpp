@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <limits>
 #include <thread>
 
 namespace didicm {
@@ -17,6 +18,26 @@ namespace {
 
 CommonOptions options;
 std::string invocation;
+
+// Accepts a whole number from 0 to INT_MAX. CLI11's NonNegativeNumber would name
+// the largest double in its message.
+CLI::Validator thread_count_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::size_t end = 0;
+        long value = -1;
+        try {
+          value = std::stol(text, &end);
+        } catch (const std::exception&) {
+          end = 0;
+        }
+        if (end != text.size() || value < 0 || value > std::numeric_limits<int>::max()) {
+          return fmt::format("'{}' is not a thread count; give 0 (one per core) or more", text);
+        }
+        return "";
+      },
+      "INT:NONNEGATIVE");
+}
 
 std::string shell_quote(const std::string& argument) {
   bool plain = !argument.empty() &&
@@ -95,7 +116,7 @@ int run_tool(int argc, char** argv, const std::string& name, const std::string& 
   app.add_flag("-v,--verbose", options.verbose, "Print debug messages on stderr");
   app.add_option("--threads", options.threads,
                  "Number of CPU threads (default: 0, one per core)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(thread_count_validator());
   app.get_formatter()->column_width(34);
 
   int status = guarded([&] {

@@ -111,6 +111,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 head -c 300 "$WORK/photo.jpg" >"$bad/c/6_header_only.JPEG"
 check_bad 6_header_only.JPEG "invalid JPEG header"
+# A named pipe with an image name must not block the run: opening it waits
+# for a writer unless the open is non-blocking.
+mkfifo "$bad/c/7_pipe.JPEG"
+run_tool 1 timeout 30 didicm-prep "$bad" -o "$WORK/bad.h5" --size 16
+expect_contains "$WORK/err" "didicm-prep: $bad/c/7_pipe.JPEG: not a regular file"
+expect_no_file "$WORK/bad.h5"
+rm "$bad/c/7_pipe.JPEG"
 
 # With --skip-bad, all of them are skipped, counted and listed.
 for name in 1_truncated.JPEG 2_empty.JPEG 3_text.JPEG 6_header_only.JPEG; do

@@ -54,6 +54,10 @@ run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/tree.h5" --size 16 --force --store
 expect_equal "$(h5 "$WORK/tree.h5" "f['jpeg'].shape[0], f.attrs['store'], 'images' in f")" "(12, 'jpeg', False)" "jpeg store"
 # -q leaves stderr empty on success.
 expect_equal "$(cat "$WORK/err")" "" "stderr with -q"
+# -v adds the transform and the per-class counts.
+run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/verbose.h5" --size 16 -v
+expect_contains "$WORK/err" "resize the short side to 18 (bilinear filter), center crop 16x16"
+expect_contains "$WORK/err" "class '10' (label 1): 4 images"
 # Every stored JPEG decodes (here with PIL) to its raw image within JPEG error.
 /usr/bin/python3 - "$WORK/tree.h5" "$WORK/raw.h5" >"$WORK/jpeg_diff" <<'PY'
 import io, sys, h5py, numpy as np
@@ -182,6 +186,9 @@ run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --store png
 run_tool 2 didicm-prep "$WORK/tree" --size 16
 run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --no-such-flag
 run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --threads -1
+expect_contains "$WORK/err" "--threads: '-1' is not a thread count"
+run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --threads abc
+expect_contains "$WORK/err" "--threads: 'abc' is not a thread count"
 expect_no_file "$WORK/x.h5"
 run_tool 0 didicm-prep --help
 expect_contains "$WORK/out" "--class-list"
