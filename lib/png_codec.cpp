@@ -19,6 +19,8 @@ Image decode_png(const std::uint8_t* data, std::size_t size) {
     throw Error(fmt::format("invalid PNG: {}", reason));
   }
 
+  // NOTE: the simplified API takes 16-bit samples as linear light and encodes
+  // them as sRGB, so a 16-bit value of 30000 becomes 179, not 30000 / 257 = 117.
   png.format = PNG_FORMAT_RGBA;
   std::vector<std::uint8_t> rgba(PNG_IMAGE_SIZE(png));
   if (png_image_finish_read(&png, nullptr, rgba.data(), 0, nullptr) == 0) {
