@@ -63,7 +63,7 @@ void fsync_path(const std::string& path) {
 void check_output_path(const std::string& path, bool force) {
   namespace fs = std::filesystem;
   if (path.empty()) {
-    throw UsageError("the output path is empty");
+    throw UsageError("the output path is empty; give a file name");
   }
   fs::path target(path);
   auto folder = target.has_parent_path() ? target.parent_path() : fs::path(".");

@@ -78,18 +78,25 @@ void read_named_tensors(const h5::Group& group, const std::string& prefix,
   }
 }
 
+// The kind of file load_checkpoint() reads, for messages.
+constexpr const char* checkpoint_kind = "a checkpoint written by didicm-train";
+
+std::string missing_attribute(const h5::File& file, const std::string& name) {
+  return fmt::format("{}: attribute '{}' is missing; the checkpoint is incomplete, so use one "
+                     "written by this version of didicm-train",
+                     file.file_name(), name);
+}
+
 std::string required_string(const h5::File& file, const std::string& name) {
   if (!file.has_attribute(name)) {
-    throw Error(fmt::format("{}: attribute '{}' is missing; the checkpoint is incomplete",
-                            file.file_name(), name));
+    throw Error(missing_attribute(file, name));
   }
   return file.string_attribute(name);
 }
 
 std::int64_t required_int(const h5::File& file, const std::string& name) {
   if (!file.has_attribute(name)) {
-    throw Error(fmt::format("{}: attribute '{}' is missing; the checkpoint is incomplete",
-                            file.file_name(), name));
+    throw Error(missing_attribute(file, name));
   }
   return file.int_attribute(name);
 }
@@ -97,11 +104,13 @@ std::int64_t required_int(const h5::File& file, const std::string& name) {
 void check_format(const h5::File& file) {
   const std::string& path = file.file_name();
   if (!file.has_attribute("format")) {
-    throw Error(fmt::format("{}: not a didicm checkpoint (no 'format' attribute)", path));
+    throw Error(fmt::format("{}: not a didicm checkpoint (no 'format' attribute); give {}", path,
+                            checkpoint_kind));
   }
   std::string format = file.string_attribute("format");
   if (format != checkpoint_format) {
-    throw Error(fmt::format("{}: is a {} file, expected a {}", path, format, checkpoint_format));
+    throw Error(fmt::format("{}: is a {} file, expected a {}; give {}", path, format,
+                            checkpoint_format, checkpoint_kind));
   }
   std::int64_t version = required_int(file, "format_version");
   if (version < 1 || version > checkpoint_format_version) {
@@ -117,8 +126,7 @@ Model build_stored_model(const h5::File& file) {
   config.num_classes = required_int(file, "num_classes");
   config.stem = required_string(file, "stem");
   if (!file.has_attribute("width")) {
-    throw Error(fmt::format("{}: attribute 'width' is missing; the checkpoint is incomplete",
-                            file.file_name()));
+    throw Error(missing_attribute(file, "width"));
   }
   config.width = file.double_attribute("width");
   config.embed_dim = required_int(file, "embed_dim");
@@ -144,7 +152,8 @@ void read_model_state(const h5::Group& group, const Model& model) {
   for (const auto& [name, tensor] : entries) {
     expected.insert(name);
     if (!group.exists(name)) {
-      throw Error(fmt::format("{}: missing; {} needs a tensor of shape {} there",
+      throw Error(fmt::format("{}: missing, but {} needs a tensor of shape {} there; was the "
+                              "checkpoint written by another didicm version?",
                               group.describe(name), model.config().name,
                               shape_string(tensor.sizes())));
     }
@@ -153,7 +162,7 @@ void read_model_state(const h5::Group& group, const Model& model) {
   for (const auto& name : group.children()) {
     if (expected.count(name) == 0) {
       throw Error(fmt::format("{}: unexpected tensor; {} with {} classes has no entry of that "
-                              "name",
+                              "name; was the checkpoint written by another didicm version?",
                               group.describe(name), model.config().name, model.num_classes()));
     }
   }
@@ -178,7 +187,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint, bool
 
 Checkpoint load_checkpoint(const std::string& path, const torch::Device& device,
                            bool training_state) {
-  h5::File file = h5::File::open(path);
+  h5::File file = h5::File::open(path, /*writable=*/false, checkpoint_kind);
   check_format(file);
 
   Checkpoint checkpoint;

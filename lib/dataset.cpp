@@ -117,6 +117,9 @@ struct DatasetReader::State {
 
 namespace {
 
+// The end of a message about a dataset file whose parts contradict each other.
+constexpr const char* remake_hint = "make the dataset again with didicm-prep";
+
 std::string optional_string(const h5::File& file, const std::string& name) {
   return file.has_attribute(name) ? file.string_attribute(name) : std::string();
 }
@@ -126,7 +129,7 @@ std::string optional_string(const h5::File& file, const std::string& name) {
 DatasetReader::DatasetReader(const std::string& path) : state_(std::make_unique<State>()) {
   std::lock_guard<std::mutex> lock(hdf5_mutex());
   h5::File& file = state_->file;
-  file = h5::File::open(path);
+  file = h5::File::open(path, /*writable=*/false, "a dataset written by didicm-prep");
   info_.path = path;
 
   std::string format = file.has_attribute("format") ? file.string_attribute("format") : "";
@@ -150,7 +153,7 @@ DatasetReader::DatasetReader(const std::string& path) : state_(std::make_unique<
   labels_ = file.read<std::int32_t>("labels");
   info_.count = static_cast<std::int64_t>(labels_.size());
   if (info_.size <= 0) {
-    throw Error(fmt::format("{}: size attribute {} is invalid", path, info_.size));
+    throw Error(fmt::format("{}: size attribute {} is invalid; {}", path, info_.size, remake_hint));
   }
 
   auto rows = static_cast<std::uint64_t>(info_.count);
@@ -160,25 +163,26 @@ DatasetReader::DatasetReader(const std::string& path) : state_(std::make_unique<
     h5::Dims dims = state_->images->dims();
     if (dims != h5::Dims{rows, side, side, 3}) {
       throw Error(fmt::format("{}: /images has shape [{}], expected [{}, {}, {}, 3] from /labels "
-                              "and the size attribute",
-                              path, fmt::join(dims, ", "), rows, side, side));
+                              "and the size attribute; {}",
+                              path, fmt::join(dims, ", "), rows, side, side, remake_hint));
     }
   } else if (info_.store == "jpeg") {
     state_->images = file.open_dataset("jpeg");
     h5::Dims dims = state_->images->dims();
     if (dims != h5::Dims{rows}) {
-      throw Error(fmt::format("{}: /jpeg has shape [{}], expected [{}] from /labels", path,
-                              fmt::join(dims, ", "), rows));
+      throw Error(fmt::format("{}: /jpeg has shape [{}], expected [{}] from /labels; {}", path,
+                              fmt::join(dims, ", "), rows, remake_hint));
     }
   } else {
-    throw Error(fmt::format("{}: store attribute is '{}', expected raw or jpeg", path, info_.store));
+    throw Error(fmt::format("{}: store attribute is '{}', expected raw or jpeg; {}", path,
+                            info_.store, remake_hint));
   }
 
   auto num_classes = static_cast<std::int32_t>(info_.classes.size());
   for (std::size_t i = 0; i < labels_.size(); ++i) {
     if (labels_[i] < 0 || labels_[i] >= num_classes) {
-      throw Error(fmt::format("{}: label {} of image {} is outside 0..{} ({} classes)", path,
-                              labels_[i], i, num_classes - 1, num_classes));
+      throw Error(fmt::format("{}: label {} of image {} is outside 0..{} ({} classes); {}", path,
+                              labels_[i], i, num_classes - 1, num_classes, remake_hint));
     }
   }
 }
@@ -211,11 +215,11 @@ void DatasetReader::read_image(std::int64_t index, std::uint8_t* out) const {
   try {
     image = decode_jpeg(bytes.data(), bytes.size(), DecodeOptions{});
   } catch (const Error& e) {
-    throw Error(fmt::format("{}: image {}: {}", info_.path, index, e.what()));
+    throw Error(fmt::format("{}: image {}: {}; {}", info_.path, index, e.what(), remake_hint));
   }
   if (image.width != info_.size || image.height != info_.size) {
-    throw Error(fmt::format("{}: image {} is {}x{}, expected {}x{}", info_.path, index, image.width,
-                            image.height, info_.size, info_.size));
+    throw Error(fmt::format("{}: image {} is {}x{}, expected {}x{}; {}", info_.path, index,
+                            image.width, image.height, info_.size, info_.size, remake_hint));
   }
   std::memcpy(out, image.pixels.data(), image.pixels.size());
 }

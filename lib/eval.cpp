@@ -26,6 +26,11 @@ std::string base_name(const std::string& path) {
   return name.empty() ? path : name;
 }
 
+// Endings of messages about --examples inputs that disagree with each other,
+// or with the dataset file a posterior names.
+constexpr const char* same_images_hint = "--examples needs posteriors of the same images";
+constexpr const char* replaced_dataset_hint = "was the dataset file replaced after sampling?";
+
 // The dataset row of posterior row `row`.
 std::int64_t dataset_row(const Posterior& posterior, std::int64_t row) {
   return posterior.indices.empty() ? row : posterior.indices[static_cast<std::size_t>(row)];
@@ -36,24 +41,29 @@ void check_rows_match(const std::vector<EvaluatedPosterior>& inputs) {
   const Posterior& first = inputs[0].posterior;
   for (std::size_t i = 1; i < inputs.size(); ++i) {
     const Posterior& other = inputs[i].posterior;
-    check_same_classes(first.classes, first.source, other.classes, other.source);
+    try {
+      check_same_classes(first.classes, first.source, other.classes, other.source);
+    } catch (const Error& error) {
+      throw Error(fmt::format("{}; {}", error.what(), same_images_hint));
+    }
     if (other.rows != first.rows) {
-      throw Error(fmt::format("{} and {}: row counts differ ({} vs {}); --examples needs "
-                              "posteriors of the same images",
-                              first.source, other.source, first.rows, other.rows));
+      throw Error(fmt::format("{} and {}: row counts differ ({} vs {}); {}", first.source,
+                              other.source, first.rows, other.rows, same_images_hint));
     }
     if (!first.dataset_hash.empty() && !other.dataset_hash.empty() &&
         first.dataset_hash != other.dataset_hash) {
-      throw Error(fmt::format("{} and {}: sampled from different datasets (hash {} vs {})",
-                              first.source, other.source, first.dataset_hash, other.dataset_hash));
+      throw Error(fmt::format("{} and {}: sampled from different datasets (hash {} vs {}); {}",
+                              first.source, other.source, first.dataset_hash, other.dataset_hash,
+                              same_images_hint));
     }
     for (std::int64_t row = 0; row < first.rows; ++row) {
       const auto r = static_cast<std::size_t>(row);
       if (dataset_row(first, row) != dataset_row(other, row) ||
           first.targets[r] != other.targets[r]) {
-        throw Error(fmt::format("{} and {}: row {} differs (dataset row {} vs {}, target {} vs {})",
-                                first.source, other.source, row, dataset_row(first, row),
-                                dataset_row(other, row), first.targets[r], other.targets[r]));
+        throw Error(fmt::format(
+            "{} and {}: row {} differs (dataset row {} vs {}, target {} vs {}); {}", first.source,
+            other.source, row, dataset_row(first, row), dataset_row(other, row), first.targets[r],
+            other.targets[r], same_images_hint));
       }
     }
   }
@@ -86,20 +96,28 @@ class DatasetImages {
       return;
     }
     try {
-      file_ = std::make_unique<h5::File>(h5::File::open(path));
+      file_ = std::make_unique<h5::File>(
+          h5::File::open(path, /*writable=*/false, "a dataset written by didicm-prep"));
     } catch (const Error& error) {
       note_ = error.what();
       log_warning("{}; the examples are drawn without images", note_);
       return;
     }
     if (file_->exists("classes")) {
-      check_same_classes(posterior.classes, posterior.source, file_->read_strings("classes"), path);
+      try {
+        check_same_classes(posterior.classes, posterior.source, file_->read_strings("classes"),
+                           path);
+      } catch (const Error& error) {
+        throw Error(fmt::format("{}; {}", error.what(), replaced_dataset_hint));
+      }
     }
     if (file_->exists("images")) {
       images_ = std::make_unique<h5::Dataset>(file_->open_dataset("images"));
       shape_ = images_->dims();
       if (shape_.size() != 4 || (shape_[3] != 3 && shape_[3] != 1)) {
-        throw Error(fmt::format("{}: /images must be N x H x W x 3 (or x 1)", path));
+        throw Error(fmt::format("{}: /images must be N x H x W x 3 (or x 1); is it a dataset "
+                                "file?",
+                                path));
       }
     } else if (file_->exists("jpeg")) {
       note_ = fmt::format("{}: images are stored as JPEG, which the examples figure does not draw",
@@ -118,9 +136,10 @@ class DatasetImages {
   RgbImage read(std::int64_t row, std::int32_t target, std::string& note) const {
     if (row < static_cast<std::int64_t>(labels_.size()) &&
         labels_[static_cast<std::size_t>(row)] != target) {
-      throw Error(fmt::format("{} and {}: dataset row {} has label {}, but the posterior has target {}",
-                              posterior_name_, path_, row, labels_[static_cast<std::size_t>(row)],
-                              target));
+      throw Error(fmt::format(
+          "{} and {}: dataset row {} has label {}, but the posterior has target {}; {}",
+          posterior_name_, path_, row, labels_[static_cast<std::size_t>(row)], target,
+          replaced_dataset_hint));
     }
     RgbImage image;
     if (images_ == nullptr) {
@@ -128,8 +147,9 @@ class DatasetImages {
       return image;
     }
     if (row >= static_cast<std::int64_t>(shape_[0])) {
-      throw Error(fmt::format("{} and {}: dataset row {} is out of range (the dataset has {} rows)",
-                              posterior_name_, path_, row, shape_[0]));
+      throw Error(fmt::format(
+          "{} and {}: dataset row {} is out of range (the dataset has {} rows); {}",
+          posterior_name_, path_, row, shape_[0], replaced_dataset_hint));
     }
     const auto pixels = shape_[1] * shape_[2];
     std::vector<std::uint8_t> raw(pixels * shape_[3]);
@@ -255,7 +275,7 @@ void validate_eval_options(const EvalOptions& options) {
     throw UsageError(fmt::format("--count {}: must be at least 1", options.count));
   }
   if (!options.reliability.empty() && options.reliability == options.examples) {
-    throw UsageError("--reliability and --examples name the same file");
+    throw UsageError("--reliability and --examples name the same file; give two file names");
   }
 }
 

@@ -37,6 +37,19 @@ std::string hdf5_reason() {
   return message.empty() ? "HDF5 call failed" : message;
 }
 
+// The end of a message about a group, dataset or attribute that a file lacks
+// or stores with another type. Such a file is usually of another kind, or from
+// another didicm version.
+constexpr const char* missing_part_hint =
+    "is it the right kind of file, written by this didicm version?";
+
+std::string not_hdf5_message(const std::string& name, const std::string& expected) {
+  if (expected.empty()) {
+    return fmt::format("{}: not an HDF5 file, or truncated", name);
+  }
+  return fmt::format("{}: not an HDF5 file, or truncated; expected {}", name, expected);
+}
+
 std::string join_path(const std::string& base, const std::string& name) {
   if (name.empty()) {
     return base;
@@ -141,7 +154,7 @@ bool Group::is_group(const std::string& name) const {
 
 Group Group::open_group(const std::string& name) const {
   if (!exists(name)) {
-    throw Error(fmt::format("{}: group not found", describe(name)));
+    throw Error(fmt::format("{}: group not found; {}", describe(name), missing_part_hint));
   }
   hid_t group = check_id(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), describe(name));
   return Group(Handle(group, H5Gclose), file_, join_path(path_, name));
@@ -195,7 +208,7 @@ Dataset Group::create_dataset(const std::string& name, hid_t type, const Dims& d
 
 Dataset Group::open_dataset(const std::string& name) const {
   if (!exists(name)) {
-    throw Error(fmt::format("{}: dataset not found", describe(name)));
+    throw Error(fmt::format("{}: dataset not found; {}", describe(name), missing_part_hint));
   }
   hid_t dataset = check_id(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), describe(name));
   return Dataset(Handle(dataset, H5Dclose), describe(name));
@@ -265,7 +278,7 @@ void Group::write_strings(const std::string& name, const std::vector<std::string
 std::vector<std::string> Group::read_strings(const std::string& name) const {
   Dataset dataset = open_dataset(name);
   if (dataset.type_class() != H5T_STRING) {
-    throw Error(fmt::format("{}: expected a string dataset", describe(name)));
+    throw Error(fmt::format("{}: expected a string dataset; {}", describe(name), missing_part_hint));
   }
   Dims dims = dataset.dims();
   std::uint64_t count = dims.empty() ? 1 : dims[0];
@@ -309,7 +322,8 @@ void write_attribute(const Group& group, const std::string& name, hid_t type, co
 
 Handle open_attribute(const Group& group, const std::string& name) {
   if (!group.has_attribute(name)) {
-    throw Error(fmt::format("{}: attribute '{}' not found", group.describe(), name));
+    throw Error(fmt::format("{}: attribute '{}' not found; {}", group.describe(), name,
+                            missing_part_hint));
   }
   return Handle(check_id(H5Aopen(group.id(), name.c_str(), H5P_DEFAULT),
                          fmt::format("{} @{}", group.describe(), name)),
@@ -322,7 +336,8 @@ T read_numeric_attribute(const Group& group, const std::string& name) {
   Handle type(H5Aget_type(attribute.get()), H5Tclose);
   H5T_class_t type_class = H5Tget_class(type.get());
   if (type_class != H5T_INTEGER && type_class != H5T_FLOAT) {
-    throw Error(fmt::format("{} @{}: expected a number", group.describe(), name));
+    throw Error(fmt::format("{} @{}: expected a number; {}", group.describe(), name,
+                            missing_part_hint));
   }
   T value{};
   check(H5Aread(attribute.get(), native_type<T>(), &value),
@@ -351,7 +366,7 @@ std::string Group::string_attribute(const std::string& name) const {
   Handle stored_type(H5Aget_type(attribute.get()), H5Tclose);
   std::string context = fmt::format("{} @{}", describe(), name);
   if (H5Tget_class(stored_type.get()) != H5T_STRING) {
-    throw Error(fmt::format("{}: expected a string", context));
+    throw Error(fmt::format("{}: expected a string; {}", context, missing_part_hint));
   }
   if (H5Tis_variable_str(stored_type.get()) > 0) {
     Handle type = string_type();
@@ -544,18 +559,19 @@ File File::create(const std::string& path) {
   return result;
 }
 
-File File::open(const std::string& path, bool writable) {
+File File::open(const std::string& path, bool writable, const std::string& expected) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
-    throw Error(fmt::format("{}: file not found", path));
+    throw Error(fmt::format("{}: file not found; check the path", path));
   }
   if (std::filesystem::is_directory(path, error)) {
-    throw Error(fmt::format("{}: is a folder, expected an HDF5 file", path));
+    throw Error(fmt::format("{}: is a folder, expected {}", path,
+                            expected.empty() ? "an HDF5 file" : expected + " (an HDF5 file)"));
   }
   htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 <= 0) {
     H5Eclear2(H5E_DEFAULT);
-    throw Error(fmt::format("{}: not an HDF5 file, or truncated", path));
+    throw Error(not_hdf5_message(path, expected));
   }
   hid_t file = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) {
@@ -580,7 +596,8 @@ File File::create_in_memory(const std::string& name) {
   return result;
 }
 
-File File::open_image(const std::vector<char>& bytes, const std::string& name) {
+File File::open_image(const std::vector<char>& bytes, const std::string& name,
+                      const std::string& expected) {
   // HDF5 1.10's core driver opens an image without checking its signature, so
   // look for it here: at offset 0, or at 512, 1024, 2048, ... after a user block.
   static const char signature[] = "\211HDF\r\n\032\n";
@@ -590,7 +607,7 @@ File File::open_image(const std::vector<char>& bytes, const std::string& name) {
     found = std::memcmp(bytes.data() + offset, signature, 8) == 0;
   }
   if (!found) {
-    throw Error(fmt::format("{}: not an HDF5 file, or truncated", name));
+    throw Error(not_hdf5_message(name, expected));
   }
   Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   check(H5Pset_fapl_core(access.get(), 1 << 20, /*backing_store=*/0), name);
@@ -598,7 +615,7 @@ File File::open_image(const std::vector<char>& bytes, const std::string& name) {
   hid_t file = H5Fopen(name.c_str(), H5F_ACC_RDONLY, access.get());
   if (file < 0) {
     H5Eclear2(H5E_DEFAULT);
-    throw Error(fmt::format("{}: not an HDF5 file, or truncated", name));
+    throw Error(not_hdf5_message(name, expected));
   }
   File result;
   result.handle_ = Handle(file, H5Fclose);

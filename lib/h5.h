@@ -178,11 +178,16 @@ class File : public Group {
   // Truncates or creates `path`. Callers write to an AtomicFile's temp_path().
   static File create(const std::string& path);
   // Opens for reading; a missing, truncated or non-HDF5 file gives one clear Error.
-  static File open(const std::string& path, bool writable = false);
+  // `expected` names the kind of file the caller needs, for example "a checkpoint
+  // written by didicm-train". The messages for a folder or a non-HDF5 file end with it.
+  static File open(const std::string& path, bool writable = false,
+                   const std::string& expected = "");
   // An in-memory file (nothing touches disk); see image().
   static File create_in_memory(const std::string& name);
-  // Opens a file image held in memory (for example read from stdin).
-  static File open_image(const std::vector<char>& bytes, const std::string& name);
+  // Opens a file image held in memory (for example read from stdin), with
+  // `expected` as for open().
+  static File open_image(const std::vector<char>& bytes, const std::string& name,
+                         const std::string& expected = "");
 
   // Flushes and returns the bytes of the whole file (for writing it to stdout).
   std::vector<char> image() const;

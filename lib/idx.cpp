@@ -23,7 +23,8 @@ std::vector<std::uint32_t> parse_header(const std::vector<std::uint8_t>& bytes, 
                                         int expected_rank) {
   std::uint32_t expected_magic = 0x00000800U | std::uint32_t(expected_rank);
   if (bytes.size() < 4) {
-    throw Error(fmt::format("{}: too short for an IDX file ({} bytes)", path, bytes.size()));
+    throw Error(fmt::format("{}: too short for an IDX file ({} bytes); is this the right file?",
+                            path, bytes.size()));
   }
   std::uint32_t magic = read_big_endian(bytes.data());
   if (magic != expected_magic) {
@@ -32,7 +33,8 @@ std::vector<std::uint32_t> parse_header(const std::vector<std::uint8_t>& bytes, 
                             path, magic, expected_magic, expected_rank));
   }
   if (bytes.size() < 4 + 4 * std::size_t(expected_rank)) {
-    throw Error(fmt::format("{}: too short for an IDX file ({} bytes)", path, bytes.size()));
+    throw Error(fmt::format("{}: too short for an IDX file ({} bytes); is this the right file?",
+                            path, bytes.size()));
   }
   std::vector<std::uint32_t> dims;
   std::uint64_t payload = 1;
@@ -43,7 +45,7 @@ std::vector<std::uint32_t> parse_header(const std::vector<std::uint8_t>& bytes, 
   std::uint64_t header = 4 + 4 * std::uint64_t(expected_rank);
   if (bytes.size() != header + payload) {
     throw Error(fmt::format("{}: IDX file has {} bytes, its header announces {}; the file is "
-                            "truncated or damaged",
+                            "truncated or damaged, so download it again",
                             path, bytes.size(), header + payload));
   }
   return dims;
@@ -54,7 +56,9 @@ std::vector<std::uint32_t> parse_header(const std::vector<std::uint8_t>& bytes, 
 std::vector<std::uint8_t> read_gzip_or_plain(const std::string& path) {
   gzFile file = gzopen(path.c_str(), "rb");
   if (file == nullptr) {
-    throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+    int error = errno;
+    throw Error(fmt::format("{}: cannot open: {}{}", path, std::strerror(error),
+                            error == ENOENT ? "; check the path" : ""));
   }
   std::vector<std::uint8_t> bytes;
   std::vector<std::uint8_t> buffer(1 << 20);
@@ -105,8 +109,9 @@ std::pair<std::string, std::string> idx_split_files(const std::string& folder,
         return candidate;
       }
     }
-    throw Error(fmt::format("{}: IDX {} file not found (looked for {} and {}.gz)", folder, kind,
-                            base, base));
+    throw Error(fmt::format("{}: IDX {} file not found (looked for {} and {}.gz); add the file "
+                            "or choose another --split",
+                            folder, kind, base, base));
   };
   return {find("images", 3), find("labels", 1)};
 }

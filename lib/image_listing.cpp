@@ -91,7 +91,7 @@ bool has_image_extension(const std::string& name) {
 std::vector<std::string> read_class_list(const std::string& path) {
   std::ifstream stream(path);
   if (!stream) {
-    throw Error(fmt::format("{}: cannot open class list", path));
+    throw Error(fmt::format("{}: cannot open class list; check the path", path));
   }
   std::vector<std::string> classes;
   std::map<std::string, int> seen;
@@ -105,13 +105,14 @@ std::vector<std::string> read_class_list(const std::string& path) {
     }
     auto [it, inserted] = seen.emplace(name, number);
     if (!inserted) {
-      throw Error(fmt::format("{}:{}: class '{}' is listed twice (first on line {})", path, number,
-                              name, it->second));
+      throw Error(fmt::format("{}:{}: class '{}' is listed twice (first on line {}); remove one "
+                              "of the two lines",
+                              path, number, name, it->second));
     }
     classes.push_back(name);
   }
   if (classes.empty()) {
-    throw Error(fmt::format("{}: class list is empty", path));
+    throw Error(fmt::format("{}: class list is empty; write one class name per line", path));
   }
   return classes;
 }
@@ -120,7 +121,7 @@ ImageListing list_class_tree(const std::string& root,
                              const std::optional<std::vector<std::string>>& class_list) {
   std::error_code error;
   if (!fs::is_directory(root, error)) {
-    throw Error(fmt::format("{}: input folder not found", root));
+    throw Error(fmt::format("{}: input folder not found; check the path", root));
   }
 
   std::vector<std::string> folders;
@@ -172,7 +173,7 @@ ImageListing list_flat_folder(const std::string& folder, const std::string& labe
                               const std::optional<std::vector<std::string>>& class_list) {
   std::error_code error;
   if (!fs::is_directory(folder, error)) {
-    throw Error(fmt::format("{}: input folder not found", folder));
+    throw Error(fmt::format("{}: input folder not found; check the path", folder));
   }
 
   // Files of the folder, by name and by stem (for ids without extension).
@@ -189,7 +190,7 @@ ImageListing list_flat_folder(const std::string& folder, const std::string& labe
 
   std::ifstream stream(labels_path);
   if (!stream) {
-    throw Error(fmt::format("{}: cannot open label file", labels_path));
+    throw Error(fmt::format("{}: cannot open label file; check the --labels path", labels_path));
   }
   struct Row {
     std::string name;
@@ -261,8 +262,9 @@ ImageListing list_flat_folder(const std::string& folder, const std::string& labe
     }
     auto [it, inserted] = used.emplace(name, row.line);
     if (!inserted) {
-      throw Error(fmt::format("{}:{}: '{}' is listed twice (first on line {})", labels_path,
-                              row.line, row.name, it->second));
+      throw Error(fmt::format("{}:{}: '{}' is listed twice (first on line {}); remove one of the "
+                              "two lines",
+                              labels_path, row.line, row.name, it->second));
     }
     listing.entries.push_back({(fs::path(folder) / name).string(), name, label->second});
   }

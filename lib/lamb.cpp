@@ -331,7 +331,8 @@ torch::Tensor take_field(Fields& fields, const std::string& parameter_name,
                          const std::string& field, const torch::Tensor& parameter) {
   const auto found = fields.find(field);
   if (found == fields.end()) {
-    throw Error(fmt::format("optimizer state: {}/{}: missing entry: the state is incomplete",
+    throw Error(fmt::format("optimizer state: {}/{}: missing entry: the state is incomplete; "
+                            "resume with the --opt of the interrupted run",
                             parameter_name, field));
   }
   const torch::Tensor value = found->second;
@@ -380,7 +381,7 @@ std::unique_ptr<torch::optim::OptimizerParamState> import_one(OptimizerKind kind
   if (!fields.empty()) {
     throw Error(fmt::format(
         "optimizer state: {}/{}: unknown field for this optimizer: the state was saved by "
-        "another optimizer",
+        "another optimizer; resume with the --opt of the interrupted run",
         name, fields.begin()->first));
   }
   return result;
@@ -414,7 +415,8 @@ void import_optimizer_state(torch::optim::Optimizer& optimizer,
         slash == std::string::npos ? entry_name : entry_name.substr(0, slash);
     if (slash == std::string::npos || by_name.count(parameter_name) == 0) {
       throw Error(fmt::format(
-          "optimizer state: {}: no such parameter in the model: the state belongs to another model",
+          "optimizer state: {}: no such parameter in the model: the state belongs to another "
+          "model; resume with the options of the interrupted run",
           entry_name));
     }
     fields_by_parameter[parameter_name][entry_name.substr(slash + 1)] = tensor;

@@ -151,6 +151,9 @@ std::string attribute_as_string(const h5::Group& file, const std::string& key) {
   }
 }
 
+// The kind of file read_posterior() reads, for messages.
+constexpr const char* posterior_kind = "a posterior file written by didicm-sample or didicm-ablate";
+
 std::string optional_string(const h5::Group& file, const std::string& key) {
   return file.has_attribute(key) ? attribute_as_string(file, key) : "";
 }
@@ -167,8 +170,9 @@ void read_format(const h5::File& file, const std::string& name) {
   }
   std::string format = file.string_attribute("format");
   if (format != posterior_format) {
-    throw Error(fmt::format("{}: is a \"{}\" file, expected a posterior file (\"{}\")", name,
-                            format, posterior_format));
+    throw Error(fmt::format("{}: is a \"{}\" file, expected a posterior file (\"{}\") as "
+                            "didicm-sample and didicm-ablate write",
+                            name, format, posterior_format));
   }
   std::int64_t version = optional_int(file, "format_version");
   if (version > posterior_format_version) {
@@ -207,7 +211,8 @@ void read_attributes(const h5::File& file, Posterior& posterior) {
 h5::Dims required_dims(const h5::File& file, const std::string& dataset, std::size_t rank,
                        const std::string& name) {
   if (!file.exists(dataset)) {
-    throw Error(fmt::format("{}: dataset /{} is missing", name, dataset));
+    throw Error(fmt::format("{}: dataset /{} is missing; is it {}?", name, dataset,
+                            posterior_kind));
   }
   h5::Dims dims = file.dims(dataset);
   if (dims.size() != rank) {
@@ -330,10 +335,10 @@ void write_posterior_to_stdout(const Posterior& posterior) {
 Posterior read_posterior(const std::string& path, bool with_trajectory) {
   if (path == "-") {
     std::vector<char> bytes = read_stdin();
-    auto file = h5::File::open_image(bytes, "<stdin>");
+    auto file = h5::File::open_image(bytes, "<stdin>", posterior_kind);
     return read_from(file, "<stdin>", with_trajectory);
   }
-  auto file = h5::File::open(path);
+  auto file = h5::File::open(path, /*writable=*/false, posterior_kind);
   return read_from(file, path, with_trajectory);
 }
 

@@ -102,7 +102,9 @@ Input read_idx_input(const PrepOptions& options) {
   for (std::int64_t i = 0; i < input.idx->count; ++i) {
     std::int32_t label = input.idx->labels[static_cast<std::size_t>(i)];
     if (label < 0 || label >= num_classes) {
-      throw Error(fmt::format("{}: label {} of item {} is outside 0..{}", labels, label, i, num_classes - 1));
+      throw Error(fmt::format("{}: label {} of item {} is outside 0..{}; is it the label file of an "
+                              "MNIST-style dataset?",
+                              labels, label, i, num_classes - 1));
     }
     input.items.push_back({images, fmt::format("{}#{}", name, i), label, i});
   }
@@ -152,7 +154,9 @@ void select_classes(Input& input, const std::string& selection) {
     for (const auto& name : read_class_list(selection)) {
       auto found = index.find(name);
       if (found == index.end()) {
-        throw Error(fmt::format("{}: class '{}' is not a class of the input", selection, name));
+        throw Error(fmt::format("{}: class '{}' is not a class of the input; check its spelling "
+                                "against the input's class names",
+                                selection, name));
       }
       keep[found->second] = true;
     }
@@ -433,6 +437,23 @@ double process_cpu_seconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+// The message for an input with no image to write. `listed` counts the images
+// before --ratio, which is the only subset option that can keep none of them.
+std::string no_images_message(const PrepOptions& options, const std::string& kind,
+                              std::size_t listed) {
+  const std::string& input = kind == "idx" ? options.idx_images : options.input;
+  if (listed > 0) {
+    return fmt::format("{}: no images left: --ratio {} keeps none of the {} images; raise --ratio",
+                       input, options.ratio, listed);
+  }
+  if (kind == "idx") {
+    return fmt::format("{}: no images found", input);
+  }
+  return fmt::format("{}: no images found; expected JPEG or PNG files in one subfolder per class, "
+                     "or a flat folder with --labels",
+                     input);
+}
+
 }  // namespace
 
 void validate_prep_options(const PrepOptions& options) {
@@ -465,12 +486,13 @@ PrepSummary run_prep(const PrepOptions& options) {
   std::string kind = input_kind(options);
   Input input = kind == "idx" ? read_idx_input(options) : read_folder_input(options, kind);
   select_classes(input, options.classes);
+  const std::size_t listed = input.items.size();
   select_subset(input, options);
   Transform transform = make_transform(options, input);
   log_transform(transform, options);
   log_class_counts(input);
   if (input.items.empty()) {
-    throw Error(fmt::format("{}: no images found", kind == "idx" ? options.idx_images : options.input));
+    throw Error(no_images_message(options, kind, listed));
   }
 
   Collected collected;
@@ -517,7 +539,9 @@ PrepSummary run_prep(const PrepOptions& options) {
   progress.finish();
 
   if (collected.labels.empty()) {
-    throw Error(fmt::format("{}: every image was bad; nothing to write", options.input));
+    throw Error(fmt::format("{}: every image was bad; nothing to write (the warnings above name "
+                            "each file and its cause)",
+                            options.input));
   }
 
   DatasetAttributes attributes;

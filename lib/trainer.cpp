@@ -108,7 +108,9 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream stream(path, std::ios::trunc);
   stream << text;
   if (!stream) {
-    throw Error(fmt::format("{}: writing failed", path));
+    throw Error(fmt::format("{}: writing failed; check the free disk space and the folder's "
+                            "permissions",
+                            path));
   }
 }
 
@@ -117,7 +119,9 @@ void append_line(const std::string& path, const std::string& line) {
   std::ofstream stream(path, std::ios::app);
   stream << line << '\n';
   if (!stream) {
-    throw Error(fmt::format("{}: writing failed", path));
+    throw Error(fmt::format("{}: writing failed; check the free disk space and the folder's "
+                            "permissions",
+                            path));
   }
 }
 
@@ -260,8 +264,8 @@ void Trainer::prepare_output_folder() {
   std::error_code error;
   fs::create_directories(options_.output, error);
   if (!fs::is_directory(options_.output)) {
-    throw Error(fmt::format("{}: cannot create the output folder: {}", options_.output,
-                            error.message()));
+    throw Error(fmt::format("{}: cannot create the output folder: {}; check the --output path",
+                            options_.output, error.message()));
   }
   last_path_ = (fs::path(options_.output) / "last.h5").string();
   best_path_ = (fs::path(options_.output) / "best.h5").string();
@@ -339,8 +343,10 @@ void Trainer::resume() {
                             ours.width, ours.input_size));
   }
   if (checkpoint.objective != options_.objective) {
-    throw Error(fmt::format("{}: the checkpoint was trained with --objective {}, not {}",
-                            options_.resume, checkpoint.objective, options_.objective));
+    throw Error(fmt::format("{}: the checkpoint was trained with --objective {}, not {}; resume "
+                            "with --objective {}",
+                            options_.resume, checkpoint.objective, options_.objective,
+                            checkpoint.objective));
   }
   if (checkpoint.classes != train_reader_->info().classes) {
     throw Error(fmt::format("{} and {}: class lists differ; resume on the same dataset",

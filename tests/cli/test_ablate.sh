@@ -108,7 +108,11 @@ run_tool 2 didicm-ablate --checkpoint run-ce/last.h5 --data test.h5 --output-dir
 expect_contains "$WORK/err" "has no score model"
 expect_no_file sweep/ce
 run_tool 1 didicm-ablate --checkpoint missing.h5 --data test.h5 --output-dir sweep/x
-expect_contains "$WORK/err" "missing.h5"
+expect_contains "$WORK/err" "missing.h5: file not found; check the path"
+run_tool 1 didicm-ablate --checkpoint $ckpt --data missing.h5 --output-dir sweep/x
+expect_contains "$WORK/err" "missing.h5: file not found; check the path"
+run_tool 1 didicm-ablate --checkpoint test.h5 --data test.h5 --output-dir sweep/x
+expect_contains "$WORK/err" "give a checkpoint written by didicm-train"
 touch plain-file
 run_tool 1 didicm-ablate "${sweep[@]}" --output-dir plain-file
 expect_contains "$WORK/err" "plain-file"

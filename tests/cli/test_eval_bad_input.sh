@@ -49,10 +49,11 @@ run_tool 0 didicm-eval "$WORK/close.h5"
 
 # Files that are not posteriors.
 run_tool 1 didicm-eval "$WORK/missing.h5"
-expect_contains "$WORK/err" "$WORK/missing.h5: file not found"
+expect_contains "$WORK/err" "$WORK/missing.h5: file not found; check the path"
 echo "not hdf5" >"$WORK/text.h5"
 run_tool 1 didicm-eval "$WORK/text.h5"
 expect_contains "$WORK/err" "$WORK/text.h5: not an HDF5 file"
+expect_contains "$WORK/err" "expected a posterior file written by didicm-sample or didicm-ablate"
 status=0
 head -c 100 "$WORK/close.h5" | didicm-eval - >"$WORK/out" 2>"$WORK/err" || status=$?
 expect_equal "$status" 1 "truncated stdin exit status"

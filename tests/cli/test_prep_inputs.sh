@@ -195,7 +195,15 @@ expect_contains "$WORK/out" "--class-list"
 run_tool 0 didicm-prep --version
 expect_contains "$WORK/out" "didicm-prep (didicm)"
 run_tool 1 didicm-prep "$WORK/nowhere" -o "$WORK/x.h5" --size 16
-expect_contains "$WORK/err" "input folder not found"
+expect_contains "$WORK/err" "$WORK/nowhere: input folder not found; check the path"
+expect_no_file "$WORK/x.h5"
+
+# A folder without images, and a --ratio that keeps none of the 4 images per class.
+mkdir -p "$WORK/empty/cat"
+run_tool 1 didicm-prep "$WORK/empty" -o "$WORK/x.h5" --size 16
+expect_contains "$WORK/err" "$WORK/empty: no images found; expected JPEG or PNG files"
+run_tool 1 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --ratio 0.1
+expect_contains "$WORK/err" "--ratio 0.1 keeps none of the 12 images; raise --ratio"
 expect_no_file "$WORK/x.h5"
 
 finish

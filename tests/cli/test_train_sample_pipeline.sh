@@ -98,12 +98,24 @@ run_tool 1 didicm-sample --checkpoint $ckpt --data five.h5 -o x.h5
 expect_contains "$WORK/err" "class lists differ"
 expect_no_file x.h5
 run_tool 1 didicm-sample --checkpoint missing.h5 --data test.h5 -o x.h5
-expect_contains "$WORK/err" "missing.h5"
+expect_contains "$WORK/err" "missing.h5: file not found; check the path"
+# Files of the wrong kind as the checkpoint: each message names the kind expected.
+echo "weights" >text.h5
+run_tool 1 didicm-sample --checkpoint text.h5 --data test.h5 -o x.h5
+expect_contains "$WORK/err" \
+  "text.h5: not an HDF5 file, or truncated; expected a checkpoint written by didicm-train"
+run_tool 1 didicm-sample --checkpoint test.h5 --data test.h5 -o x.h5
+expect_contains "$WORK/err" "give a checkpoint written by didicm-train"
+run_tool 1 didicm-sample --checkpoint run-ce --data test.h5 -o x.h5
+expect_contains "$WORK/err" "run-ce: is a folder, expected a checkpoint written by didicm-train"
+run_tool 1 didicm-sample --checkpoint $ckpt --data text.h5 -o x.h5
+expect_contains "$WORK/err" "expected a dataset written by didicm-prep"
+expect_no_file x.h5
 run_tool 2 didicm-sample --checkpoint $ckpt --data test.h5 --sampler standard -o x.h5
 run_tool 2 didicm-sample --checkpoint $ckpt --data test.h5 --steps 0 -o x.h5
 run_tool 2 didicm-sample --checkpoint $ckpt --data test.h5
 run_tool 1 didicm-train --model didirn18 --data missing.h5 --output run-x
-expect_contains "$WORK/err" "missing.h5"
+expect_contains "$WORK/err" "missing.h5: file not found; check the path"
 expect_no_file run-x/last.h5
 run_tool 2 didicm-train --model resnet18 --objective didicm --data train.h5 --output run-x
 run_tool 2 didicm-train --model didirn18 --data train.h5 --output run-x --opt adam

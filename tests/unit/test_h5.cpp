@@ -87,6 +87,56 @@ TEST_CASE("h5 open rejects missing, text and truncated files") {
       Error);
 }
 
+TEST_CASE("h5 open messages name the expected file") {
+  silence_hdf5_errors();
+  TempDir folder;
+  const std::string expected = "a checkpoint written by didicm-train";
+  std::ofstream(folder.file("text.h5")) << "not hdf5\n";
+  CHECK_THROWS_WITH_AS(h5::File::open(folder.file("text.h5"), false, expected),
+                       doctest::Contains("not an HDF5 file, or truncated; expected a checkpoint "
+                                         "written by didicm-train"),
+                       Error);
+  CHECK_THROWS_WITH_AS(h5::File::open(folder.path().string(), false, expected),
+                       doctest::Contains("is a folder, expected a checkpoint written by "
+                                         "didicm-train (an HDF5 file)"),
+                       Error);
+  CHECK_THROWS_WITH_AS(h5::File::open(folder.file("none.h5"), false, expected),
+                       doctest::Contains("none.h5: file not found; check the path"), Error);
+
+  std::vector<char> garbage(100, 'x');
+  CHECK_THROWS_WITH_AS(h5::File::open_image(garbage, "<stdin>", expected),
+                       doctest::Contains("<stdin>: not an HDF5 file, or truncated; expected a "
+                                         "checkpoint"),
+                       Error);
+}
+
+TEST_CASE("h5 missing parts ask about the file kind") {
+  silence_hdf5_errors();
+  TempDir folder;
+  std::string path = folder.file("a.h5");
+  {
+    auto file = h5::File::create(path);
+    file.write("numbers", std::vector<std::int32_t>{1, 2});
+    file.set_attribute("name", "x");
+  }
+  auto file = h5::File::open(path);
+  const std::string hint = "; is it the right kind of file, written by this didicm version?";
+  CHECK_THROWS_WITH_AS(file.open_group("model"),
+                       doctest::Contains((std::string("/model: group not found") + hint).c_str()),
+                       Error);
+  CHECK_THROWS_WITH_AS(file.open_dataset("labels"),
+                       doctest::Contains((std::string("/labels: dataset not found") + hint).c_str()),
+                       Error);
+  CHECK_THROWS_WITH_AS(
+      file.int_attribute("size"),
+      doctest::Contains((std::string("attribute 'size' not found") + hint).c_str()), Error);
+  CHECK_THROWS_WITH_AS(file.int_attribute("name"),
+                       doctest::Contains((std::string("expected a number") + hint).c_str()), Error);
+  CHECK_THROWS_WITH_AS(file.read_strings("numbers"),
+                       doctest::Contains((std::string("expected a string dataset") + hint).c_str()),
+                       Error);
+}
+
 TEST_CASE("h5 in-memory image reopens") {
   auto file = h5::File::create_in_memory("memory.h5");
   file.write("values", std::vector<std::int32_t>{7, 8, 9});
