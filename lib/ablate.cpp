@@ -431,8 +431,11 @@ int run_ablate(const AblateOptions& options) {
                     /*force=*/true);
   }
   print_results(points, format);
-  log_info("wrote {} posterior files, nfe.svg{} into {}", points.size(),
-           has_cp ? " and selection.md" : "", options.output_dir);
+  const auto reused = std::count_if(plan.begin(), plan.end(),
+                                    [](const PlannedPoint& point) { return point.reuse; });
+  log_info("{}: sampled {} points and reused {} complete posterior files; wrote nfe.svg{}",
+           options.output_dir, plan.size() - static_cast<std::size_t>(reused), reused,
+           has_cp ? " and selection.md" : "");
   return 0;
 }
 

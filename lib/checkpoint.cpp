@@ -15,7 +15,7 @@ namespace {
 
 std::string default_created_by() {
   const std::string& program = program_name();
-  return fmt::format("{} (didicm) {}", program.empty() ? "didicm" : program, version_string);
+  return fmt::format("{} {}", program.empty() ? "didicm" : program, version_string);
 }
 
 void check_before_save(const std::string& path, const Checkpoint& checkpoint) {

@@ -20,11 +20,12 @@ std::mutex& hdf5_mutex() {
 namespace h5 {
 namespace {
 
-// Collects the innermost description on HDF5's error stack: the most specific
-// reason ("file signature not found", "unable to open file").
-herr_t collect_message(unsigned depth, const H5E_error2_t* error, void* client) {
+// Collects the innermost description on HDF5's error stack, the most specific
+// reason ("truncated file: eof = ...", "file signature not found"). A downward
+// walk visits the API call first and the innermost frame last.
+herr_t collect_message(unsigned /*depth*/, const H5E_error2_t* error, void* client) {
   auto* message = static_cast<std::string*>(client);
-  if (depth == 0 && error->desc != nullptr) {
+  if (error->desc != nullptr && error->desc[0] != '\0') {
     *message = error->desc;
   }
   return 0;
@@ -575,7 +576,12 @@ File File::open(const std::string& path, bool writable, const std::string& expec
   }
   hid_t file = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) {
-    throw Error(fmt::format("{}: cannot open HDF5 file: {}", path, hdf5_reason()));
+    std::string reason = hdf5_reason();
+    bool truncated = reason.rfind("truncated file", 0) == 0;
+    throw Error(fmt::format("{}: cannot open HDF5 file: {}{}", path, reason,
+                            truncated ? "; the file is incomplete (an interrupted copy?), so copy "
+                                        "or write it again"
+                                      : ""));
   }
   File result;
   result.handle_ = Handle(file, H5Fclose);

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstring>
+#include <string>
 #include <unistd.h>
 
 namespace didicm {
@@ -12,19 +14,30 @@ namespace {
 std::atomic<int> received_signal{0};
 std::atomic<InterruptMode> mode{InterruptMode::exit_now};
 
-// Only async-signal-safe calls here: unlink() and _exit().
+// The line printed before exiting, built before any signal can arrive,
+// because the handler may not allocate.
+char exit_message[256] = "interrupted\n";
+
+// Only async-signal-safe calls here: write(), unlink() and _exit().
 extern "C" void handle_interrupt(int signal) {
   bool second = received_signal.exchange(signal) != 0;
   if (mode.load() == InterruptMode::set_flag && !second) {
     return;
   }
   remove_pending_temporary_files();
+  ssize_t written = write(STDERR_FILENO, exit_message, std::strlen(exit_message));
+  (void)written;  // nothing else can be done about a failed write here
   _exit(interrupted_exit_status(signal));
 }
 
 }  // namespace
 
-void install_interrupt_handlers() {
+void install_interrupt_handlers(const std::string& program) {
+  // The newline ends a progress bar's line.
+  std::string message = "\n" + program + ": interrupted; unfinished output files were removed\n";
+  std::strncpy(exit_message, message.c_str(), sizeof(exit_message) - 1);
+  exit_message[sizeof(exit_message) - 1] = '\0';
+
   struct sigaction action {};
   action.sa_handler = handle_interrupt;
   sigemptyset(&action.sa_mask);

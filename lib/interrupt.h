@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 namespace didicm {
 
 // What SIGINT and SIGTERM do. exit_now: remove pending temporary files and
@@ -7,7 +9,9 @@ namespace didicm {
 // at a safe point (training finishes its step); a second signal exits at once.
 enum class InterruptMode { exit_now, set_flag };
 
-void install_interrupt_handlers();
+// Installs the SIGINT and SIGTERM handler. On exit it prints
+// "<program>: interrupted; ..." on stderr.
+void install_interrupt_handlers(const std::string& program);
 void set_interrupt_mode(InterruptMode mode);
 
 // 0 when no signal arrived, else the signal number (SIGINT or SIGTERM).

@@ -319,11 +319,15 @@ void write_posterior(const Posterior& posterior, const std::string& path, bool f
   output.commit();
 }
 
-void write_posterior_to_stdout(const Posterior& posterior) {
+void check_stdout_for_posterior() {
   if (isatty(STDOUT_FILENO) != 0) {
     throw Error("<stdout>: is a terminal; redirect the posterior file to a file or pipe it "
                 "into another tool");
   }
+}
+
+void write_posterior_to_stdout(const Posterior& posterior) {
+  check_stdout_for_posterior();
   std::vector<char> bytes = posterior_image(posterior);
   if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() ||
       std::fflush(stdout) != 0) {
@@ -343,12 +347,16 @@ Posterior read_posterior(const std::string& path, bool with_trajectory) {
 }
 
 std::string posterior_attribute(const Posterior& posterior, const std::string& key) {
+  // A setting that the file's sampler does not use reads as unused_setting,
+  // so that CP, CL and softmax files share one pivot.
+  const bool cp = posterior.sampler == "cp";
+  const bool cl = posterior.sampler == "cl";
   const std::map<std::string, std::string> named{
       {"file", posterior.source},
       {"sampler", posterior.sampler},
-      {"steps", std::to_string(posterior.steps)},
-      {"select", posterior.select},
-      {"samples", std::to_string(posterior.samples)},
+      {"steps", cp || cl ? std::to_string(posterior.steps) : unused_setting},
+      {"select", cp ? posterior.select : unused_setting},
+      {"samples", cl ? std::to_string(posterior.samples) : unused_setting},
       {"nfe", std::to_string(posterior.nfe)},
       {"seed", std::to_string(posterior.seed)},
       {"checkpoint", posterior.checkpoint},

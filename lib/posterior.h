@@ -73,6 +73,9 @@ struct Posterior {
 // arrays do not match rows, num_classes and the trajectory shape.
 void write_posterior(const Posterior& posterior, const std::string& path, bool force);
 
+// Throws Error when stdout is a terminal, where a binary file must not go.
+void check_stdout_for_posterior();
+
 // Writes the posterior file's bytes to stdout (built in memory first).
 // Throws Error when stdout is a terminal.
 void write_posterior_to_stdout(const Posterior& posterior);
@@ -90,6 +93,11 @@ Posterior read_posterior(const std::string& path, bool with_trajectory = false);
 
 // Checks the same conditions on a posterior in memory; `name` is used in messages.
 void validate_posterior(const Posterior& posterior, const std::string& name);
+
+// The value of posterior_attribute() for steps, select or samples when the
+// file's sampler does not use that setting (steps of softmax, select of CL,
+// samples of CP).
+inline constexpr const char* unused_setting = "-";
 
 // The value of attribute `key` for grouping: a named field (sampler, steps,
 // select, samples, nfe, seed, checkpoint, checkpoint_hash, dataset,

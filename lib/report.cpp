@@ -58,11 +58,16 @@ std::map<std::string, std::size_t> value_ranks(const std::vector<std::string>& v
       distinct.push_back(value);
     }
   }
+  // An unused setting ("-") does not make a numeric key textual, and sorts last.
   double unused = 0.0;
-  bool numeric = std::all_of(distinct.begin(), distinct.end(),
-                             [&](const std::string& value) { return parse_number(value, unused); });
+  bool numeric = std::all_of(distinct.begin(), distinct.end(), [&](const std::string& value) {
+    return value == unused_setting || parse_number(value, unused);
+  });
   if (numeric) {
     std::stable_sort(distinct.begin(), distinct.end(), [](const std::string& a, const std::string& b) {
+      if (a == unused_setting || b == unused_setting) {
+        return b == unused_setting && a != unused_setting;
+      }
       return std::strtod(a.c_str(), nullptr) < std::strtod(b.c_str(), nullptr);
     });
   }
@@ -74,6 +79,12 @@ std::map<std::string, std::size_t> value_ranks(const std::vector<std::string>& v
 }
 
 using Tuple = std::vector<std::string>;
+
+// A row key's cell: an unused sampler setting is a missing value ("-" for
+// people, empty or null for scripts).
+Cell key_cell(const std::string& value) {
+  return value == unused_setting ? Cell::missing() : Cell::of_text(value);
+}
 
 // The distinct tuples of `keys` over the inputs, in display order.
 std::vector<Tuple> ordered_tuples(const std::vector<Tuple>& tuples, std::size_t width) {
@@ -245,7 +256,7 @@ TextTable pivot_for_people(const std::vector<EvaluatedPosterior>& inputs, const 
   for (std::size_t r = 0; r < layout.rows.size(); ++r) {
     std::vector<Cell> cells;
     for (const auto& value : layout.rows[r]) {
-      cells.push_back(Cell::of_text(value));
+      cells.push_back(key_cell(value));
     }
     for (std::size_t c = 0; c < layout.columns.size(); ++c) {
       const Metrics* metrics = cell_metrics(inputs, layout, r, c);
@@ -297,7 +308,7 @@ TextTable pivot_for_scripts(const std::vector<EvaluatedPosterior>& inputs, const
   for (std::size_t r = 0; r < layout.rows.size(); ++r) {
     std::vector<Cell> cells;
     for (const auto& value : layout.rows[r]) {
-      cells.push_back(Cell::of_text(value));
+      cells.push_back(key_cell(value));
     }
     for (std::size_t c = 0; c < layout.columns.size(); ++c) {
       const Metrics* metrics = cell_metrics(inputs, layout, r, c);
@@ -318,6 +329,12 @@ TextTable pivot_for_scripts(const std::vector<EvaluatedPosterior>& inputs, const
   return table;
 }
 
+// Steps and NFE: 0 means that the sampler has no steps (softmax) or that the
+// file does not record the value.
+Cell count_cell(std::int64_t value) {
+  return value > 0 ? Cell::of_number(static_cast<double>(value), 0) : Cell::missing();
+}
+
 }  // namespace
 
 TextTable summary_table(const std::vector<EvaluatedPosterior>& inputs) {
@@ -329,8 +346,8 @@ TextTable summary_table(const std::vector<EvaluatedPosterior>& inputs) {
     const Metrics& metrics = input.metrics;
     table.rows.push_back({Cell::of_text(posterior.source),
                           posterior.sampler.empty() ? Cell::missing() : Cell::of_text(posterior.sampler),
-                          Cell::of_number(static_cast<double>(posterior.steps), 0),
-                          Cell::of_number(static_cast<double>(metrics.nfe), 0),
+                          count_cell(posterior.steps),
+                          count_cell(metrics.nfe),
                           Cell::of_number(static_cast<double>(metrics.count), 0),
                           percent(metrics.top1),
                           percent(metrics.top5),

@@ -21,9 +21,20 @@ void validate_sample_options(const SampleOptions& options) {
   if (options.output.empty()) {
     throw UsageError("-o/--output is missing: give a posterior file name, or - for stdout");
   }
-  if (options.output != "-") {
+  if (options.output == "-") {
+    check_stdout_for_posterior();
+  } else {
     check_output_path(options.output, options.force);
   }
+}
+
+void log_settings(const std::string& checkpoint, const SamplerSettings& settings) {
+  if (settings.sampler == "standard") {
+    log_info("{}: standard sampler (softmax), NFE 1 per image", checkpoint);
+    return;
+  }
+  log_info("{}: {} sampler, {} steps, NFE {} per image", checkpoint, settings.sampler,
+           settings.steps, sampler_nfe(settings));
 }
 
 std::string summary_json(const Posterior& posterior, const std::string& output, double seconds) {
@@ -48,8 +59,7 @@ int run_sample(const SampleOptions& options) {
   inputs.limit = options.limit;
   inputs.workers = options.workers;
   inputs.amp = options.amp;
-  log_info("{}: {} sampler, {} steps, NFE {} per image", options.checkpoint, settings.sampler,
-           settings.steps, sampler_nfe(settings));
+  log_settings(options.checkpoint, settings);
 
   auto start = std::chrono::steady_clock::now();
   Posterior posterior = sample_dataset(inputs, settings);

@@ -45,6 +45,38 @@ void check_class_lists(const SampleInputs& inputs) {
   }
 }
 
+// Images stored smaller than the network's input are upsampled by the center
+// crop, which a model trained at that size has not seen.
+void warn_if_upsampled(const SampleInputs& inputs) {
+  const std::int64_t input_size = inputs.checkpoint.model.config().input_size;
+  const int stored = inputs.dataset->info().size;
+  if (stored < input_size) {
+    log_warning("{}: images are stored at {}x{}, smaller than the checkpoint's input size {}, "
+                "so they are upsampled; prepare the dataset with didicm-prep --size {}",
+                inputs.dataset_path, stored, stored, input_size, input_size);
+  }
+}
+
+// Warns about sampler options given on the command line (not at their unset
+// values) that `settings.sampler` does not use.
+void warn_unused_settings(const SamplerSettings& settings) {
+  const bool cp = settings.sampler == "cp";
+  const bool cl = settings.sampler == "cl";
+  if (!cp && !settings.select.empty()) {
+    log_warning("--select {}: only the cp sampler uses it; ignored", settings.select);
+  }
+  if (!cl && settings.samples != -1) {
+    log_warning("--samples {}: only the cl sampler uses it; ignored", settings.samples);
+  }
+  if (!cp && !cl && settings.steps != -1) {
+    log_warning("--steps {}: the standard sampler takes one softmax and no steps; ignored",
+                settings.steps);
+  }
+  if (!cp && !cl && (settings.trajectory || settings.trajectory_topk > 0)) {
+    log_warning("--trajectory: the standard sampler has no steps, so no trajectory is stored");
+  }
+}
+
 // A number stored under `key` in the checkpoint's configuration JSON, as text.
 std::string config_value(const std::string& json, const std::string& key) {
   std::smatch match;
@@ -201,6 +233,7 @@ SampleInputs load_sample_inputs(const std::string& checkpoint_path, const std::s
   inputs.checkpoint = load_checkpoint(checkpoint_path, inputs.device, /*training_state=*/false);
   inputs.dataset = std::make_shared<DatasetReader>(dataset_path);
   check_class_lists(inputs);
+  warn_if_upsampled(inputs);
   return inputs;
 }
 
@@ -220,8 +253,15 @@ SamplerSettings resolve_sampler_settings(const SamplerSettings& settings,
         "samples with cp or cl, a cross-entropy classifier with standard",
         resolved.sampler, checkpoint.model.config().name, checkpoint.objective));
   }
+  warn_unused_settings(resolved);
   if (resolved.steps == -1) {
     resolved.steps = resolved.sampler == "cl" ? 2 : 8;
+  }
+  if (resolved.samples == -1) {
+    resolved.samples = 16;
+  }
+  if (resolved.select.empty()) {
+    resolved.select = "argmin";
   }
   if (resolved.steps < 1) {
     throw UsageError(fmt::format("--steps {}: must be at least 1", resolved.steps));
@@ -236,6 +276,13 @@ SamplerSettings resolve_sampler_settings(const SamplerSettings& settings,
   if (resolved.sampler == "standard") {
     resolved.trajectory = false;
     resolved.trajectory_topk = 0;
+  }
+  const auto num_classes = static_cast<std::int64_t>(checkpoint.classes.size());
+  if (resolved.trajectory_topk > num_classes) {
+    throw UsageError(fmt::format(
+        "--trajectory-topk {}: the checkpoint has {} classes; give at most {}, or use "
+        "--trajectory for whole vectors",
+        resolved.trajectory_topk, num_classes, num_classes));
   }
   return resolved;
 }

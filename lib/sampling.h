@@ -18,8 +18,8 @@ namespace didicm {
 struct SamplerSettings {
   std::string sampler;  // cp, cl or standard; empty: cp for a didicm checkpoint, else standard
   std::int64_t steps = -1;   // -1: 8 for cp, 2 for cl
-  std::string select = "argmin";  // cp: argmin, argmax or sample
-  std::int64_t samples = 16;      // cl: chains per image
+  std::string select;        // cp: argmin, argmax or sample; empty: argmin
+  std::int64_t samples = -1;  // cl: chains per image; -1: 16
   std::uint64_t seed = 0;
   bool trajectory = false;            // keep the probabilities after every step
   std::int64_t trajectory_topk = 0;   // >0: keep only the top k per step, with their indices

@@ -19,7 +19,9 @@ std::string cell_text(const Cell& cell, bool for_people) {
   if (for_people) {
     return fmt::format("{:.{}f}", cell.number, cell.decimals);
   }
-  return fmt::format("{}", cell.number);
+  // 15 significant digits drop the noise of percent arithmetic
+  // (100 * 0.07 = 7.000000000000001) and keep every digit a metric has.
+  return fmt::format("{:.15g}", cell.number);
 }
 
 // UTF-8 code points, so that a class name with accents stays aligned.

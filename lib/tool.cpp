@@ -108,7 +108,7 @@ int run_tool(int argc, char** argv, const std::string& name, const std::string& 
     invocation += (i == 0 ? "" : " ") + shell_quote(i == 0 ? name : argv[i]);
   }
   silence_hdf5_errors();
-  install_interrupt_handlers();
+  install_interrupt_handlers(name);
 
   CLI::App app(description, name);
   app.set_version_flag("--version", fmt::format("{} (didicm) {}", name, version_string));

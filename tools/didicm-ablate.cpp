@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
                    "Ties at the k-th place: expected (fractional credit) or index (lower index "
                    "first) (default: expected)");
     app.add_flag("--amp", options.amp,
-                 "bfloat16 autocast for the network; the sampler's arithmetic stays float32");
+                 "bfloat16 autocast for the network; the sampler's update keeps full precision");
     app.add_flag("--force", options.force,
                  "Recompute every point, even those whose posterior file is complete");
   };

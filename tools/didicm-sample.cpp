@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     app.add_option("--limit", options.limit, "Sample only the first N images (default: 0, all)");
     app.add_option("--device", options.device, "auto, cpu, cuda or cuda:N (default: auto)");
     app.add_flag("--amp", options.amp,
-                 "bfloat16 autocast for the network; the sampler's arithmetic stays float32");
+                 "bfloat16 autocast for the network; the sampler's update keeps full precision");
     app.add_option("-j,--workers", options.workers,
                    "Threads that read and crop images (default: 2)");
   };

@@ -67,6 +67,7 @@ expect_contains second.log "cl-s1-k2.h5: recomputing"
 expect_equal "$(grep -c 'skipped,' second.log)" 6 "skipped points"
 expect_equal "$(grep -c ': sampling ' second.log)" 2 "recomputed points"
 expect_contains second.log "cp select argmax steps 2: sampling"
+expect_contains second.log "sweep/new: sampled 2 points and reused 6 complete posterior files"
 expect_file sweep/new/cp-argmax-s2.h5
 expect_equal "$(date -r sweep/new/cp-argmin-s1.h5 +%Y)" 2000 "untouched complete file"
 expect_equal "$(wc -l <"$WORK/out")" 8 "JSON lines"

@@ -54,6 +54,11 @@ echo "not hdf5" >"$WORK/text.h5"
 run_tool 1 didicm-eval "$WORK/text.h5"
 expect_contains "$WORK/err" "$WORK/text.h5: not an HDF5 file"
 expect_contains "$WORK/err" "expected a posterior file written by didicm-sample or didicm-ablate"
+# A file cut short after its superblock, as an interrupted copy leaves it.
+head -c 1500 "$WORK/close.h5" >"$WORK/cut.h5"
+run_tool 1 didicm-eval "$WORK/cut.h5"
+expect_contains "$WORK/err" "$WORK/cut.h5: cannot open HDF5 file: truncated file"
+expect_contains "$WORK/err" "so copy or write it again"
 status=0
 head -c 100 "$WORK/close.h5" | didicm-eval - >"$WORK/out" 2>"$WORK/err" || status=$?
 expect_equal "$status" 1 "truncated stdin exit status"

@@ -79,4 +79,29 @@ expect_equal "$(sed -n 4p "$WORK/out" | grep -o '50.00 / 100.00' | wc -l)" 9 "cp
 expect_equal "$(sed -n 5p "$WORK/out" | grep -o '+0.00 / +0.00' | wc -l)" 9 "gain cells"
 expect_equal "$(sed -n 6p "$WORK/out" | awk '{print $1, $2}')" "standard m_standard" "baseline row"
 
+# Sampler settings that a file's sampler does not use (select of CL and
+# softmax, samples of CP) read as missing, so CP, CL and softmax files share a
+# pivot. Steps sort numerically with the missing value last.
+mkdir -p "$WORK/mixed"
+$FIXTURES posterior "$WORK/mixed/cp.h5" --probs "[$RIGHT,$SECOND]" --targets '[0,1]' \
+  --sampler cp --steps 8 --attr select=argmin
+$FIXTURES posterior "$WORK/mixed/cl.h5" --probs "[$RIGHT,$MISS]" --targets '[0,5]' \
+  --sampler cl --steps 2 --attr select= --number samples=4
+$FIXTURES posterior "$WORK/mixed/standard.h5" --probs "[$MISS,$MISS]" --targets '[5,5]' \
+  --sampler standard --steps 0 --nfe 1
+run_tool 0 didicm-eval "$WORK"/mixed/*.h5 --pivot sampler,select,samples --columns steps
+cat >"$WORK/expected" <<'TABLE'
+sampler   select  samples        steps=2         steps=8      steps=-
+--------  ------  -------  -------------  --------------  -----------
+cl        -       4        50.00 / 50.00               -            -
+cp        argmin  -                    -  50.00 / 100.00            -
+standard  -       -                    -               -  0.00 / 0.00
+TABLE
+expect_equal "$(cat "$WORK/out")" "$(cat "$WORK/expected")" "pivot over unused settings"
+run_tool 0 didicm-eval "$WORK"/mixed/*.h5 --pivot sampler,select --format csv
+expect_contains "$WORK/out" "cl,,50,50"
+run_tool 0 didicm-eval "$WORK"/mixed/standard.h5
+expect_equal "$(sed -n 3p "$WORK/out" | awk '{print $2, $3, $4}')" "standard - 1" \
+  "softmax steps in the summary"
+
 finish

@@ -32,6 +32,8 @@ wait "$pid" || status=$?
 expect_equal "$status" 130 "exit status after SIGINT"
 expect_no_file "$WORK/run/new.h5"
 expect_equal "$(ls -A "$WORK/run")" "" "no temporary file after SIGINT"
+# The message shows even with -q.
+expect_contains "$WORK/err" "didicm-prep: interrupted; unfinished output files were removed"
 
 # SIGINT with --force over an existing file: the old file is unchanged.
 echo "previous dataset" >"$WORK/run/old.h5"

@@ -55,6 +55,26 @@ TEST_CASE("table formats") {
         "{\"file\": \"a,b.h5\", \"top1\": 12.5}\n{\"file\": \"say \\\"x\\\"\", \"top1\": null}\n");
 }
 
+TEST_CASE("table numbers for scripts") {
+  TextTable table;
+  table.header = {"top1", "images", "nll"};
+  // 100 * 0.07 is 7.000000000000001 in double arithmetic.
+  table.rows.push_back({Cell::of_number(100.0 * 0.07, 2), Cell::of_number(60000.0, 0),
+                        Cell::of_number(0.123456789012, 4)});
+  CHECK(render_table(table, OutputFormat::csv) == "top1,images,nll\n7,60000,0.123456789012\n");
+  CHECK(render_table(table, OutputFormat::json) ==
+        "{\"top1\": 7, \"images\": 60000, \"nll\": 0.123456789012}\n");
+}
+
+TEST_CASE("summary table marks missing steps and nfe") {
+  EvaluatedPosterior softmax = evaluated("std.h5", "standard", "56", "1", 0.5, 0.75);
+  softmax.metrics.nfe = 1;
+  EvaluatedPosterior unknown = evaluated("other.h5", "", "56", "1", 0.5, 0.75);
+  std::string text = render_table(summary_table({softmax, unknown}), OutputFormat::csv);
+  CHECK(text.find("std.h5,standard,,1,") != std::string::npos);
+  CHECK(text.find("other.h5,,,,") != std::string::npos);
+}
+
 TEST_CASE("table format parsing") {
   CHECK(parse_output_format("markdown") == OutputFormat::markdown);
   CHECK(is_for_people(OutputFormat::table));

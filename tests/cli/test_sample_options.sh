@@ -1,0 +1,58 @@
+#!/bin/bash
+# didicm-sample option checks on tiny one-epoch models: errors that must come
+# before any sampling, warnings for options a sampler does not use, and a
+# warning for images stored smaller than the network's input.
+source "$(dirname "$0")/lib.sh"
+
+FMNIST=/usr/share/datasets/fashion-mnist
+cd "$WORK"
+
+run_tool 0 didicm-prep "$FMNIST" --split train --max-per-class 20 -o train.h5
+run_tool 0 didicm-prep "$FMNIST" --split t10k --max-per-class 5 -o test.h5
+common=(--epochs 1 -b 50 --warmup-epochs 0 --width 0.25 --threads 2 -j 1 --data train.h5 -q)
+run_tool 0 didicm-train --model didirn18 --output run-didicm "${common[@]}"
+run_tool 0 didicm-train --model resnet18 --output run-ce "${common[@]}"
+ckpt=run-didicm/last.h5
+
+# A top-k larger than the class count is a usage error, before sampling.
+run_tool 2 didicm-sample --checkpoint $ckpt --data test.h5 --trajectory-topk 30 -o topk.h5
+expect_contains "$WORK/err" "--trajectory-topk 30: the checkpoint has 10 classes; give at most 10"
+expect_not_contains "$WORK/err" "sampling"
+expect_no_file topk.h5
+
+# A posterior file is binary: with -o - and stdout on a terminal, the run
+# stops before sampling. script(1) gives the command a terminal.
+status=0
+script -qec "didicm-sample --checkpoint $ckpt --data test.h5 -o -" /dev/null >tty.log 2>&1 ||
+  status=$?
+expect_equal "$status" 1 "exit status with stdout on a terminal"
+expect_contains tty.log "<stdout>: is a terminal"
+expect_not_contains tty.log "sampling"
+
+# Options that the chosen sampler does not use are reported and ignored.
+run_tool 0 didicm-sample --checkpoint $ckpt --data test.h5 --sampler cl --steps 1 --samples 2 \
+  --select argmax --limit 4 -o cl.h5
+expect_contains "$WORK/err" "--select argmax: only the cp sampler uses it; ignored"
+run_tool 0 didicm-sample --checkpoint $ckpt --data test.h5 --steps 1 --samples 3 --limit 4 \
+  -o cp.h5
+expect_contains "$WORK/err" "--samples 3: only the cl sampler uses it; ignored"
+run_tool 0 didicm-sample --checkpoint run-ce/last.h5 --data test.h5 --steps 4 --trajectory \
+  --limit 4 -o standard.h5
+expect_contains "$WORK/err" "--steps 4: the standard sampler takes one softmax and no steps"
+expect_contains "$WORK/err" "--trajectory: the standard sampler has no steps"
+expect_contains "$WORK/err" "standard sampler (softmax), NFE 1 per image"
+expect_equal "$(json_field "$WORK/out" steps)" 0 "standard steps"
+
+# Defaults draw no warning.
+run_tool 0 didicm-sample --checkpoint $ckpt --data test.h5 --sampler cl --limit 4 -o cl-default.h5
+expect_not_contains "$WORK/err" "ignored"
+expect_equal "$(json_field "$WORK/out" samples)" 16 "default CL samples"
+expect_equal "$(json_field "$WORK/out" steps)" 2 "default CL steps"
+
+# Images stored at 20x20 for a 28-pixel network are upsampled, with a warning.
+run_tool 0 didicm-prep "$FMNIST" --split t10k --max-per-class 2 --size 20 -o small.h5
+run_tool 0 didicm-sample --checkpoint $ckpt --data small.h5 --steps 1 -o small-cp.h5
+expect_contains "$WORK/err" \
+  "small.h5: images are stored at 20x20, smaller than the checkpoint's input size 28"
+
+finish
