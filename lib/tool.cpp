@@ -111,6 +111,9 @@ int run_tool(int argc, char** argv, const std::string& name, const std::string& 
   install_interrupt_handlers(name);
 
   CLI::App app(description, name);
+  // A repeated option takes its last value, so that a script can append an
+  // override to a shared list of options.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.set_version_flag("--version", fmt::format("{} (didicm) {}", name, version_string));
   app.add_flag("-q,--quiet", options.quiet, "Print only errors and warnings on stderr");
   app.add_flag("-v,--verbose", options.verbose, "Print debug messages on stderr");

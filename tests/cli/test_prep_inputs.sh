@@ -187,6 +187,9 @@ run_tool 2 didicm-prep "$WORK/tree" --size 16
 run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --no-such-flag
 run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --threads -1
 expect_contains "$WORK/err" "--threads: '-1' is not a thread count"
+# A repeated option takes its last value.
+run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/repeated.h5" --size 8 --size 16 -q
+expect_equal "$(h5 "$WORK/repeated.h5" "f['images'].shape[1]")" 16 "last --size wins"
 run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --threads abc
 expect_contains "$WORK/err" "--threads: 'abc' is not a thread count"
 expect_no_file "$WORK/x.h5"
