@@ -167,7 +167,8 @@ class DatasetImages {
   }
 
  private:
-  // The dataset path as stored, or relative to the posterior file's folder.
+  // The dataset path as stored, relative to the posterior file's folder, or
+  // the absolute path recorded at sampling time, in that order.
   std::string locate(const Posterior& posterior) {
     namespace fs = std::filesystem;
     if (posterior.dataset.empty()) {
@@ -183,6 +184,10 @@ class DatasetImages {
     if (fs::path(posterior.dataset).is_relative() && posterior.source != "<stdin>" &&
         fs::exists(beside, error)) {
       return beside.string();
+    }
+    auto absolute = posterior.attributes.find("dataset_absolute");
+    if (absolute != posterior.attributes.end() && fs::exists(absolute->second, error)) {
+      return absolute->second;
     }
     note_ = fmt::format("{}: dataset file {} not found", posterior.source, posterior.dataset);
     log_warning("{}; the examples are drawn without images", note_);

@@ -18,6 +18,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -168,6 +169,13 @@ Posterior empty_posterior(const SampleInputs& inputs, const SamplerSettings& set
   posterior.checkpoint = inputs.checkpoint_path;
   posterior.checkpoint_hash = file_hash(inputs.checkpoint_path);
   posterior.dataset = inputs.dataset_path;
+  // The path as typed may be relative to a folder that a later reader does not
+  // run in, so the absolute path is kept as well.
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(inputs.dataset_path, error);
+  if (!error) {
+    posterior.attributes["dataset_absolute"] = absolute.lexically_normal().string();
+  }
   posterior.dataset_hash = inputs.dataset->content_hash();
   posterior.created_by = fmt::format("{} {}", program_name(), version_string);
   posterior.command_line = command_line();

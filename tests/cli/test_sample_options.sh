@@ -55,4 +55,13 @@ run_tool 0 didicm-sample --checkpoint $ckpt --data small.h5 --steps 1 -o small-c
 expect_contains "$WORK/err" \
   "small.h5: images are stored at 20x20, smaller than the checkpoint's input size 28"
 
+# The posterior records the dataset's absolute path, so --examples finds the
+# images from another folder although the path was typed relative.
+mkdir -p elsewhere/deep
+run_tool 0 didicm-sample --checkpoint $ckpt --data test.h5 --steps 1 -o elsewhere/deep/cp.h5
+(cd elsewhere/deep && didicm-eval cp.h5 --examples examples.svg >/dev/null 2>"$WORK/err") ||
+  fail "eval --examples from another folder"
+expect_not_contains "$WORK/err" "without images"
+expect_contains elsewhere/deep/examples.svg "data:image/png;base64"
+
 finish
