@@ -36,7 +36,7 @@ CLI::Validator thread_count_validator() {
         }
         return "";
       },
-      "INT:NONNEGATIVE");
+      "NONNEGATIVE");
 }
 
 std::string shell_quote(const std::string& argument) {

@@ -195,6 +195,7 @@ expect_contains "$WORK/err" "--threads: 'abc' is not a thread count"
 expect_no_file "$WORK/x.h5"
 run_tool 0 didicm-prep --help
 expect_contains "$WORK/out" "--class-list"
+expect_contains "$WORK/out" "--threads INT:NONNEGATIVE "
 run_tool 0 didicm-prep --version
 expect_contains "$WORK/out" "didicm-prep (didicm)"
 run_tool 1 didicm-prep "$WORK/nowhere" -o "$WORK/x.h5" --size 16
