@@ -39,6 +39,8 @@ void check_before_save(const std::string& path, const Checkpoint& checkpoint) {
   }
 }
 
+constexpr const char* train_settings_group = "train_options";
+
 void write_attributes(const h5::File& file, const Checkpoint& checkpoint) {
   const ModelConfig& config = checkpoint.model.config();
   file.set_attribute("format", checkpoint_format);
@@ -56,6 +58,15 @@ void write_attributes(const h5::File& file, const Checkpoint& checkpoint) {
   file.set_attribute("epoch", checkpoint.epoch);
   file.set_attribute("step", checkpoint.step);
   file.set_attribute("config", checkpoint.config_json);
+  if (!checkpoint.data_hash.empty()) {
+    file.set_attribute("data_hash", checkpoint.data_hash);
+  }
+  if (!checkpoint.train_settings.empty()) {
+    h5::Group settings = file.create_group(train_settings_group);
+    for (const auto& [name, value] : checkpoint.train_settings) {
+      settings.set_attribute(name, value);
+    }
+  }
 }
 
 void write_named_tensors(const h5::File& file, const std::string& group_name,
@@ -118,6 +129,18 @@ void check_format(const h5::File& file) {
                             "reads version {}); use a newer didicm",
                             path, version, checkpoint_format_version));
   }
+}
+
+std::optional<std::map<std::string, std::string>> read_settings(const h5::File& file) {
+  if (!file.is_group(train_settings_group)) {
+    return std::nullopt;
+  }
+  h5::Group group = file.open_group(train_settings_group);
+  std::map<std::string, std::string> settings;
+  for (const std::string& name : group.attribute_names()) {
+    settings[name] = group.string_attribute(name);
+  }
+  return settings;
 }
 
 Model build_stored_model(const h5::File& file) {
@@ -185,6 +208,12 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint, bool
   output.commit();
 }
 
+std::optional<std::map<std::string, std::string>> read_checkpoint_settings(const std::string& path) {
+  h5::File file = h5::File::open(path, /*writable=*/false, checkpoint_kind);
+  check_format(file);
+  return read_settings(file);
+}
+
 Checkpoint load_checkpoint(const std::string& path, const torch::Device& device,
                            bool training_state) {
   h5::File file = h5::File::open(path, /*writable=*/false, checkpoint_kind);
@@ -198,6 +227,12 @@ Checkpoint load_checkpoint(const std::string& path, const torch::Device& device,
   checkpoint.config_json = required_string(file, "config");
   checkpoint.command_line = required_string(file, "command_line");
   checkpoint.created_by = required_string(file, "created_by");
+  if (file.has_attribute("data_hash")) {
+    checkpoint.data_hash = file.string_attribute("data_hash");
+  }
+  if (auto settings = read_settings(file)) {
+    checkpoint.train_settings = *settings;
+  }
 
   checkpoint.classes = file.read_strings("classes");
   if (static_cast<std::int64_t>(checkpoint.classes.size()) != checkpoint.model.num_classes()) {

@@ -7,11 +7,14 @@
 // Layout (format "didicm-checkpoint", format_version 1):
 //   attributes   format, format_version, created_by, command_line, arch, stem,
 //                width, embed_dim, num_classes, objective, input_size, epoch,
-//                step, config (the training configuration as a JSON string)
+//                step, config (the training configuration as a JSON string),
+//                data_hash (content hash of the training dataset; optional)
 //   /classes     variable-length UTF-8 strings, index = label id
 //   /normalization/mean, /normalization/std   float64 [channels]
 //   /model/<state_dict name>   every parameter and buffer, with its dtype
 //   /optimizer/<name>, /rng/<name>            tensors that training stores
+//   /train_options  one string attribute per didicm-train option (long name,
+//                   value as text) that a resumed run restores; optional
 
 #include "h5.h"
 #include "model_factory.h"
@@ -20,6 +23,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +43,10 @@ struct Checkpoint {
   std::string config_json = "{}";
   std::string command_line;
   std::string created_by;  // filled by save_checkpoint when empty
+  // Training settings by option name, stored under /train_options; empty in
+  // checkpoints written before didicm-train stored them.
+  std::map<std::string, std::string> train_settings;
+  std::string data_hash;  // DatasetReader::content_hash() of the training data; may be empty
 
   // Named tensors for an exact resume, stored under /optimizer and /rng.
   // Names may contain '/' to nest groups. Supported dtypes: uint8, int32,
@@ -57,6 +65,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint, bool
 // `training_state` false, /optimizer and /rng are not read.
 Checkpoint load_checkpoint(const std::string& path, const torch::Device& device,
                            bool training_state = true);
+
+// Reads only the training settings of the checkpoint at `path`, after
+// checking its format; nullopt when it has no /train_options group.
+std::optional<std::map<std::string, std::string>> read_checkpoint_settings(const std::string& path);
 
 // Writes every parameter and buffer of `model` under `group` by state_dict name.
 void write_model_state(const h5::Group& group, const Model& model);

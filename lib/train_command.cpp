@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "logging.h"
 #include "rand_augment.h"
+#include "train_settings.h"
 #include "trainer.h"
 
 #include <fmt/format.h>
@@ -91,6 +92,20 @@ void preset(const TrainOptions& options, const char* name, T& field, const V& va
 
 }  // namespace
 
+std::int64_t min_input_size(const std::string& stem) {
+  // With padding, every layer gives at least a 1x1 map from any input size,
+  // so the bound is the first convolution's kernel: 3x3 compact, 7x7 imagenet.
+  return stem == "imagenet" ? 7 : 3;
+}
+
+void check_input_size(const ModelConfig& resolved) {
+  std::int64_t minimum = min_input_size(resolved.stem);
+  require(resolved.input_size >= minimum,
+          fmt::format("--input-size {}: too small for the {} stem, whose first convolution is "
+                      "{}x{}; give at least {} pixels",
+                      resolved.input_size, resolved.stem, minimum, minimum, minimum));
+}
+
 void apply_recipe(TrainOptions& options) {
   if (options.recipe.empty()) {
     return;
@@ -127,7 +142,7 @@ TrainOptions resolve_train_options(const TrainOptions& options) {
     if (resolved.model.input_size == 0) {
       resolved.model.input_size = 224;
     }
-    resolve_model_config(resolved.model);
+    check_input_size(resolve_model_config(resolved.model));
     return resolved;
   }
   validate_training_flags(resolved);
@@ -136,7 +151,11 @@ TrainOptions resolve_train_options(const TrainOptions& options) {
   ModelConfig probe = resolved.model;
   probe.num_classes = 2;
   probe.input_size = probe.input_size == 0 ? 32 : probe.input_size;
-  bool score_model = resolve_model_config(probe).name.rfind("didirn", 0) == 0;
+  ModelConfig resolved_probe = resolve_model_config(probe);
+  if (resolved.model.input_size != 0) {
+    check_input_size(resolved_probe);  // a size from the dataset is checked when it is read
+  }
+  bool score_model = resolved_probe.name.rfind("didirn", 0) == 0;
   if (resolved.objective.empty()) {
     resolved.objective = score_model ? "didicm" : "ce";
   }
@@ -195,7 +214,11 @@ std::string summary_json(const ModelSummary& summary) {
 }
 
 int run_train(const TrainOptions& requested) {
-  TrainOptions options = resolve_train_options(requested);
+  bool restoring = !requested.dry_run && !requested.resume.empty();
+  require(requested.given.count("model") > 0 || restoring,
+          "--model is missing: give the architecture, for example --model didirn18");
+  TrainOptions options =
+      resolve_train_options(restoring ? restore_resumed_options(requested) : requested);
   if (!options.dry_run) {
     return train(options);
   }

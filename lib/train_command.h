@@ -18,7 +18,8 @@ struct TrainOptions {
   // weak or strong: fill every option of that training recipe that the user
   // did not give (see apply_recipe); empty: the defaults below.
   std::string recipe;
-  // Long names (without dashes) of the options given on the command line.
+  // Long names (without dashes) of the options given on the command line,
+  // and, after restore_resumed_options, of those restored from the checkpoint.
   std::set<std::string> given;
 
   bool dry_run = false;  // build the model, run one forward pass, print a summary
@@ -77,6 +78,14 @@ struct TrainOptions {
 // 0.5, smoothing 0.1, no color jitter. Throws UsageError for another recipe.
 void apply_recipe(TrainOptions& options);
 
+// The smallest input size for `stem` (compact or imagenet): the kernel size
+// of the stem's first convolution, so that its window fits in the image.
+std::int64_t min_input_size(const std::string& stem);
+
+// Throws UsageError when the input size of `resolved` (stem filled in) is
+// below min_input_size().
+void check_input_size(const ModelConfig& resolved);
+
 // Checks every flag and fills the defaults that depend on others (the
 // objective from the model, the recipe's values, the dry run's input size).
 // Throws UsageError
@@ -101,7 +110,9 @@ ModelSummary dry_run_model(const ModelConfig& config, const torch::Device& devic
 // params, buffers, state_dict_entries, output_shape, device.
 std::string summary_json(const ModelSummary& summary);
 
-// Validates `options` and runs the command; returns the exit status.
+// Validates `options` and runs the command; returns the exit status. With
+// --resume, the settings stored in the checkpoint fill the options not given
+// (see restore_resumed_options).
 int run_train(const TrainOptions& options);
 
 }  // namespace didicm

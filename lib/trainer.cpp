@@ -16,6 +16,7 @@
 #include "mixup.h"
 #include "rand_augment.h"
 #include "network_score_model.h"
+#include "train_settings.h"
 #include "progress.h"
 #include "rng.h"
 #include "score_entropy.h"
@@ -77,8 +78,10 @@ std::string format_list(const std::vector<double>& values) {
 }
 
 // The resolved configuration as one JSON object.
+// `device` is the device in use; options.device the requested one (auto, cuda, ...).
 std::string config_json(const TrainOptions& options, const ModelConfig& model, double lr,
-                        std::int64_t steps_per_epoch, const DatasetInfo& data) {
+                        std::int64_t steps_per_epoch, const DatasetInfo& data,
+                        const std::string& device) {
   return fmt::format(
       "{{\"model\":{},\"num_classes\":{},\"stem\":{},\"width\":{},\"embed_dim\":{},"
       "\"input_size\":{},\"objective\":{},\"data\":{},\"val\":{},\"epochs\":{},"
@@ -87,6 +90,7 @@ std::string config_json(const TrainOptions& options, const ModelConfig& model, d
       "\"sched\":{},\"decay_epochs\":{},\"decay_rate\":{},\"smoothing\":{},\"mean\":{},"
       "\"std\":{},\"seed\":{},\"workers\":{},\"val_every\":{},\"checkpoint_every\":{},"
       "\"diffusion_eps\":{},\"val_steps\":{},\"steps_per_epoch\":{},\"device\":{},"
+      "\"requested_device\":{},"
       "\"train_ratio\":{},\"train_images\":{},\"recipe\":{},\"color_jitter\":{},\"aa\":{},"
       "\"mixup\":{},\"cutmix\":{},\"mixup_switch_prob\":{},\"aug_repeats\":{},"
       "\"precision\":{},\"version\":{}}}",
@@ -98,7 +102,7 @@ std::string config_json(const TrainOptions& options, const ModelConfig& model, d
       json_quote(options.sched), options.decay_epochs, options.decay_rate, options.smoothing,
       format_list(options.mean), format_list(options.stddev), options.seed, options.workers,
       options.val_every, options.checkpoint_every, options.diffusion_eps, options.val_steps,
-      steps_per_epoch, json_quote(options.device), data.ratio, data.count,
+      steps_per_epoch, json_quote(device), json_quote(options.device), data.ratio, data.count,
       json_quote(options.recipe), options.color_jitter, json_quote(options.aa), options.mixup,
       options.cutmix, options.mixup_switch_prob, options.aug_repeats,
       json_quote(precision_name(options.amp)), json_quote(version_string));
@@ -164,23 +168,30 @@ class Trainer {
  public:
   explicit Trainer(TrainOptions options) : options_(std::move(options)) {}
 
+  // Every input (datasets, checkpoint) is checked before the run folder is
+  // created, so that a failed start leaves no folder behind.
   int run() {
     prepare();
     if (!options_.resume.empty()) {
       resume();
     }
+    create_output_folder();
     write_config();
     return loop();
   }
 
  private:
   void prepare();
-  void prepare_output_folder();
+  void open_datasets();
+  void check_output_folder();
+  void create_output_folder();
   void prepare_model();
   void prepare_optimizer();
   void resume();
+  void check_resumed_data(const Checkpoint& checkpoint) const;
   void write_config();
   int loop();
+  double epoch_mean_loss() const;
   double train_step(const Batch& batch);
   torch::Tensor forward_classifier(const torch::Tensor& images);
   ValidationResult validate();
@@ -206,6 +217,11 @@ class Trainer {
   std::int64_t epoch_ = 0;  // completed epochs
   std::int64_t step_ = 0;   // completed steps
   double best_top1_ = -1;
+  // Sum and count of the training losses of the current epoch so far, stored
+  // in checkpoints so that a run resumed mid-epoch reports the epoch's mean.
+  double epoch_loss_sum_ = 0;
+  std::int64_t epoch_loss_steps_ = 0;
+  std::string data_hash_;  // content hash of the training dataset
   ValidationResult last_validation_{-1, -1, 0, 0};
   double last_loss_ = std::nan("");
   std::string config_json_;
@@ -219,12 +235,8 @@ void Trainer::prepare() {
   if (common_options().threads > 0) {
     torch::set_num_threads(common_options().threads);
   }
-  train_reader_ = std::make_shared<DatasetReader>(options_.data);
-  if (!options_.val.empty()) {
-    val_reader_ = std::make_shared<DatasetReader>(options_.val);
-    check_same_class_lists(*train_reader_, *val_reader_);
-  }
-  prepare_output_folder();
+  check_output_folder();
+  open_datasets();
   prepare_model();
 
   DataLoaderConfig loader;
@@ -260,13 +272,26 @@ void Trainer::prepare() {
   prepare_optimizer();
 }
 
-void Trainer::prepare_output_folder() {
-  std::error_code error;
-  fs::create_directories(options_.output, error);
-  if (!fs::is_directory(options_.output)) {
-    throw Error(fmt::format("{}: cannot create the output folder: {}; check the --output path",
-                            options_.output, error.message()));
+void Trainer::open_datasets() {
+  train_reader_ = std::make_shared<DatasetReader>(options_.data);
+  std::size_t classes = train_reader_->info().classes.size();
+  if (classes < 2) {
+    throw Error(fmt::format("{}: contains {} class{}; training needs at least 2 classes, so "
+                            "prepare the dataset with more classes",
+                            options_.data, classes, classes == 1 ? "" : "es"));
   }
+  if (!options_.val.empty()) {
+    val_reader_ = std::make_shared<DatasetReader>(options_.val);
+    check_same_class_lists(*train_reader_, *val_reader_);
+  }
+
+  // Stored with every checkpoint, so that a resumed run can check its data.
+  // NOTE: this reads the whole training file once per start.
+  log_debug("{}: computing the content hash", options_.data);
+  data_hash_ = train_reader_->content_hash();
+}
+
+void Trainer::check_output_folder() {
   last_path_ = (fs::path(options_.output) / "last.h5").string();
   best_path_ = (fs::path(options_.output) / "best.h5").string();
   bool earlier_run = fs::exists(last_path_) || fs::exists(best_path_);
@@ -275,10 +300,29 @@ void Trainer::prepare_output_folder() {
                             "or --force to start over",
                             options_.output, last_path_));
   }
+}
+
+void Trainer::create_output_folder() {
+  std::error_code error;
+  fs::create_directories(options_.output, error);
+  if (!fs::is_directory(options_.output)) {
+    throw Error(fmt::format("{}: cannot create the output folder: {}; check the --output path",
+                            options_.output, error.message()));
+  }
+  bool earlier_run = fs::exists(last_path_) || fs::exists(best_path_);
   if (earlier_run && options_.resume.empty()) {
     for (const char* name : {"summary.csv", "metrics.jsonl"}) {
       fs::remove(fs::path(options_.output) / name, error);
     }
+  }
+}
+
+// Logs a warning when the network's input is larger than the images stored
+// in `reader`, because the loader then upsamples them.
+void warn_about_upsampling(const DatasetReader& reader, std::int64_t input_size) {
+  if (input_size > reader.info().size) {
+    log_warning("{}: stores {}-pixel images, but the input size is {}; the images are upsampled",
+                reader.info().path, reader.info().size, input_size);
   }
 }
 
@@ -288,9 +332,22 @@ void Trainer::prepare_model() {
   if (config.input_size == 0) {
     config.input_size = train_reader_->info().size;
   }
+  ModelConfig resolved = resolve_model_config(config);
+  // A given --input-size was checked with the other options; this checks the stored size.
+  std::int64_t minimum = min_input_size(resolved.stem);
+  if (resolved.input_size < minimum) {
+    throw Error(fmt::format("{}: stores {}-pixel images, too small for the {} stem, which needs "
+                            "at least {} pixels; give --input-size {} to upsample them",
+                            options_.data, resolved.input_size, resolved.stem, minimum, minimum));
+  }
+  warn_about_upsampling(*train_reader_, resolved.input_size);
+  if (val_reader_) {
+    warn_about_upsampling(*val_reader_, resolved.input_size);
+  }
+
   // The initial weights come from LibTorch's global generator.
   torch::manual_seed(options_.seed);
-  model_ = build_model(resolve_model_config(config));
+  model_ = build_model(resolved);
   model_.to(device_);
   if (model_.is_score_model()) {
     score_model_ = std::make_unique<NetworkScoreModel>(model_, options_.amp);
@@ -324,12 +381,13 @@ void Trainer::prepare_optimizer() {
       std::max<std::int64_t>(1, std::llround(options_.decay_epochs * static_cast<double>(steps_per_epoch_)));
   schedule.decay_rate = options_.decay_rate;
   schedule_.emplace(schedule);
-  config_json_ =
-      config_json(options_, model_.config(), lr_, steps_per_epoch_, train_reader_->info());
+  config_json_ = config_json(options_, model_.config(), lr_, steps_per_epoch_,
+                             train_reader_->info(), device_name(device_));
 }
 
 void Trainer::resume() {
   Checkpoint checkpoint = load_checkpoint(options_.resume, device_, /*training_state=*/true);
+  check_resumed_data(checkpoint);
   const ModelConfig& saved = checkpoint.model.config();
   const ModelConfig& ours = model_.config();
   if (saved.name != ours.name || saved.num_classes != ours.num_classes ||
@@ -371,10 +429,47 @@ void Trainer::resume() {
   import_optimizer_state(*optimizer_, parameters_, optimizer_state);
   epoch_ = checkpoint.epoch;
   step_ = checkpoint.step;
-  if (auto found = checkpoint.optimizer.find("trainer/best_top1"); found != checkpoint.optimizer.end()) {
-    best_top1_ = found->second.item<double>();
+  if (epoch_ >= options_.epochs) {
+    throw UsageError(fmt::format("{}: the run is complete (epoch {} of --epochs {}); give a "
+                                 "larger --epochs to continue it",
+                                 options_.resume, epoch_, options_.epochs));
+  }
+  auto stored_value = [&](const char* name) -> std::optional<torch::Tensor> {
+    auto found = checkpoint.optimizer.find(name);
+    return found == checkpoint.optimizer.end() ? std::nullopt : std::optional(found->second);
+  };
+  if (auto value = stored_value("trainer/best_top1")) {
+    best_top1_ = value->item<double>();
+  }
+  // Checkpoints written before the epoch's loss sum was stored restart the mean here.
+  if (auto value = stored_value("trainer/epoch_loss_sum")) {
+    epoch_loss_sum_ = value->item<double>();
+  }
+  if (auto value = stored_value("trainer/epoch_loss_steps")) {
+    epoch_loss_steps_ = value->item<std::int64_t>();
   }
   log_info("{}: resuming after epoch {} and step {}", options_.resume, epoch_, step_);
+}
+
+// Checks that the training data has the content the checkpoint was trained
+// on. Exit status 2 when --data names another file than the stored one, 1
+// when the stored file itself now contains other data.
+void Trainer::check_resumed_data(const Checkpoint& checkpoint) const {
+  if (checkpoint.data_hash.empty() || checkpoint.data_hash == data_hash_) {
+    return;  // an empty hash: written before the hash was stored
+  }
+  auto stored = checkpoint.train_settings.find("data");
+  std::string ours = fs::absolute(options_.data).lexically_normal().string();
+  if (stored != checkpoint.train_settings.end() && stored->second != ours) {
+    throw UsageError(fmt::format(
+        "--data {}: its content differs from {}, on which the run in {} was trained (content "
+        "hash {} vs {}); a resumed run keeps its training data, so give --data {}",
+        options_.data, stored->second, options_.resume, data_hash_, checkpoint.data_hash,
+        stored->second));
+  }
+  throw Error(fmt::format("{}: its content changed since the run in {} was trained on it (content "
+                          "hash {}, stored {}); restore that dataset or start a new run",
+                          options_.data, options_.resume, data_hash_, checkpoint.data_hash));
 }
 
 void Trainer::write_config() {
@@ -484,10 +579,14 @@ void Trainer::save(const std::string& path) {
   checkpoint.step = step_;
   checkpoint.config_json = config_json_;
   checkpoint.command_line = command_line();
+  checkpoint.train_settings = train_settings(options_, model_.config());
+  checkpoint.data_hash = data_hash_;
   for (auto& [name, tensor] : export_optimizer_state(*optimizer_, parameters_)) {
     checkpoint.optimizer[name] = tensor;
   }
   checkpoint.optimizer["trainer/best_top1"] = torch::tensor(best_top1_, torch::kFloat64);
+  checkpoint.optimizer["trainer/epoch_loss_sum"] = torch::tensor(epoch_loss_sum_, torch::kFloat64);
+  checkpoint.optimizer["trainer/epoch_loss_steps"] = torch::tensor(epoch_loss_steps_, torch::kInt64);
   checkpoint.rng["seed"] = torch::tensor(static_cast<std::int64_t>(options_.seed), torch::kInt64);
   checkpoint.rng["step"] = torch::tensor(step_, torch::kInt64);
   save_checkpoint(path, checkpoint, /*force=*/true);
@@ -503,6 +602,8 @@ void Trainer::log_step(double loss, double mean_loss, double lr) {
 
 void Trainer::end_epoch(std::int64_t epoch, double mean_loss, double seconds, std::int64_t images) {
   epoch_ = epoch + 1;
+  epoch_loss_sum_ = 0;  // the checkpoints below start the next epoch
+  epoch_loss_steps_ = 0;
   bool validating = val_loader_ && (epoch_ % options_.val_every == 0 || epoch_ == options_.epochs);
   if (validating) {
     last_validation_ = validate();
@@ -542,6 +643,14 @@ void Trainer::end_epoch(std::int64_t epoch, double mean_loss, double seconds, st
                           validating ? json_number(last_validation_.top5) : "null", seconds));
 }
 
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double Trainer::epoch_mean_loss() const {
+  return epoch_loss_sum_ / static_cast<double>(std::max<std::int64_t>(1, epoch_loss_steps_));
+}
+
 int Trainer::loop() {
   set_interrupt_mode(InterruptMode::set_flag);
   auto run_start = Clock::now();
@@ -549,25 +658,33 @@ int Trainer::loop() {
   const std::int64_t log_interval = std::clamp<std::int64_t>(steps_per_epoch_ / 10, 1, 50);
 
   for (std::int64_t epoch = epoch_; epoch < options_.epochs; ++epoch) {
+    // Within the epoch of a mid-epoch checkpoint, the restored loss sum goes on.
     std::int64_t first_batch = step_ - epoch * steps_per_epoch_;
+    if (first_batch <= 0) {
+      epoch_loss_sum_ = 0;
+      epoch_loss_steps_ = 0;
+    }
+    auto epoch_start = Clock::now();
     if (first_batch >= steps_per_epoch_) {
-      continue;  // resumed from a checkpoint written after the epoch's last step
+      // Resumed from a checkpoint written after the epoch's last step but
+      // before the epoch ended: validate and record the epoch now.
+      end_epoch(epoch, epoch_mean_loss(), 0.0, 0);
+      continue;
     }
     model_.train();
     train_loader_->start_epoch(epoch, first_batch);
     Progress progress(fmt::format("epoch {}/{}", epoch + 1, options_.epochs),
                       (steps_per_epoch_ - first_batch) * options_.batch_size);
-    auto epoch_start = Clock::now();
-    double loss_sum = 0;
-    std::int64_t steps = 0;
+    std::int64_t steps = 0;  // in this process, for the throughput
 
     while (auto batch = train_loader_->next()) {
       double lr = schedule_->lr_at(step_);
       set_learning_rate(*optimizer_, lr);
       last_loss_ = train_step(*batch);
-      loss_sum += last_loss_;
+      epoch_loss_sum_ += last_loss_;
+      ++epoch_loss_steps_;
       ++steps;
-      double mean_loss = loss_sum / static_cast<double>(steps);
+      double mean_loss = epoch_mean_loss();
       progress.set_suffix(fmt::format("step {:>7} loss {:10.5f} ({:10.5f}) lr {:.3e}", step_,
                                       last_loss_, mean_loss, lr));
       progress.advance(batch->images.size(0));
@@ -580,6 +697,7 @@ int Trainer::loop() {
         save(last_path_);
         log_info("interrupted at step {}; {} contains the run, continue it with --resume {}", step_,
                  last_path_, last_path_);
+        std::printf("%s\n", summary_json(true, seconds_since(run_start)).c_str());
         return interrupted_exit_status(signal);
       }
       if (options_.stop_after_steps > 0 && step_ >= options_.stop_after_steps) {
@@ -587,7 +705,7 @@ int Trainer::loop() {
         save(last_path_);
         log_info("stopped after step {} (--stop-after-steps); continue with --resume {}", step_,
                  last_path_);
-        std::printf("%s\n", summary_json(true, std::chrono::duration<double>(Clock::now() - run_start).count()).c_str());
+        std::printf("%s\n", summary_json(true, seconds_since(run_start)).c_str());
         return 0;
       }
       auto now = Clock::now();
@@ -598,14 +716,11 @@ int Trainer::loop() {
       }
     }
     progress.finish();
-    double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    end_epoch(epoch, loss_sum / static_cast<double>(std::max<std::int64_t>(1, steps)), seconds,
-              steps * options_.batch_size);
+    end_epoch(epoch, epoch_mean_loss(), seconds_since(epoch_start), steps * options_.batch_size);
     last_save = Clock::now();
   }
 
-  double seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
-  std::printf("%s\n", summary_json(false, seconds).c_str());
+  std::printf("%s\n", summary_json(false, seconds_since(run_start)).c_str());
   return 0;
 }
 

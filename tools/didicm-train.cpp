@@ -11,8 +11,8 @@ namespace {
 void add_model_options(CLI::App& app, didicm::TrainOptions& options) {
   app.add_option("--model", options.model.name,
                  "Architecture: didirn18, didirn34, didirn50, didirn101, didirn152, resnet18, "
-                 "resnet34, resnet50, resnet101, resnet152")
-      ->required();
+                 "resnet34, resnet50, resnet101, resnet152 (required, except with --resume, "
+                 "which restores it)");
   app.add_option("--num-classes", options.model.num_classes,
                  "Number of classes N for --dry-run (training takes it from --data)");
   app.add_option("--input-size", options.model.input_size,
@@ -35,8 +35,11 @@ void add_data_options(CLI::App& app, didicm::TrainOptions& options) {
   app.add_option("--data", options.data, "Training dataset file (from didicm-prep)");
   app.add_option("--val", options.val, "Validation dataset file (optional)");
   app.add_option("--output", options.output,
-                 "Run folder for last.h5, best.h5, config.json, summary.csv, metrics.jsonl");
-  app.add_option("--resume", options.resume, "Continue the run stored in this checkpoint");
+                 "Run folder for last.h5, best.h5 (with --val), config.json, summary.csv, "
+                 "metrics.jsonl (default with --resume: the checkpoint's folder)");
+  app.add_option("--resume", options.resume,
+                 "Continue the run stored in this checkpoint with the settings it started with; "
+                 "--output defaults to the checkpoint's folder");
   app.add_flag("--force", options.force, "Start over in an output folder that holds a run");
   app.add_option("-j,--workers", options.workers,
                  "Threads that decode and augment batches (default: 4)");

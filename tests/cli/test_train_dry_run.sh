@@ -40,7 +40,16 @@ expect_contains "$WORK/err" "valid devices are auto, cpu, cuda, cuda:N"
 run_tool 1 didicm-train --dry-run --model didirn18 --num-classes 10 --device cuda:99
 
 run_tool 2 didicm-train --dry-run --num-classes 10
-expect_contains "$WORK/err" "--model"
+expect_contains "$WORK/err" "--model is missing"
+
+# The input must fit the stem's first convolution: 3x3 compact, 7x7 imagenet.
+run_tool 2 didicm-train --dry-run --model didirn18 --num-classes 10 --input-size 1
+expect_contains "$WORK/err" "--input-size 1: too small for the compact stem"
+run_tool 0 didicm-train --dry-run --model didirn18 --num-classes 10 --input-size 3 --width 0.25
+expect_equal "$(json_field "$WORK/out" output_shape)" "[1, 10]" "output_shape at input size 3"
+run_tool 2 didicm-train --dry-run --model resnet18 --num-classes 10 --input-size 6
+expect_contains "$WORK/err" "give at least 7 pixels"
+run_tool 0 didicm-train --dry-run --model resnet18 --num-classes 10 --input-size 7 --width 0.25
 
 run_tool 0 didicm-train --help
 expect_contains "$WORK/out" "--embed-dim"

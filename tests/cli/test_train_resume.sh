@@ -1,7 +1,9 @@
 #!/bin/bash
 # Resume equivalence and interruption: 8 steps straight equal 4 steps, a stop,
-# and 4 more steps after --resume (one thread, CPU: bit for bit). SIGINT
-# leaves a valid last.h5 and exit status 130.
+# and 4 more steps after --resume (one thread, CPU: bit for bit). This holds
+# with the full command and with the short form `--resume CKPT`, from mid-epoch
+# and from the end of an epoch, and for summary.csv too. SIGINT and SIGTERM
+# leave a valid last.h5, print the JSON summary and exit with 130 and 143.
 source "$(dirname "$0")/lib.sh"
 
 cd "$WORK"
@@ -18,12 +20,33 @@ expect_equal "$(json_field "$WORK/out" steps)" 4 "steps before the stop"
 run_tool 0 didicm-train "${common[@]}" --epochs 2 --output resumed --resume resumed/last.h5 --stop-after-steps 8
 expect_equal "$(json_field "$WORK/out" steps)" 8 "steps after resuming"
 
-/usr/bin/python3 - straight resumed <<'PY' || fail "resumed run differs from the straight run"
-import json, sys, h5py, numpy as np
-def losses(run):
-    return [json.loads(l)["loss"] for l in open(f"{run}/metrics.jsonl") if '"kind":"step"' in l]
-a, b = losses(sys.argv[1]), losses(sys.argv[2])
-assert a == b, (a, b)
+# The short form restores every setting from the checkpoint; --threads is no
+# training setting, so it is given again.
+run_tool 0 didicm-train --epochs 2 --output short --stop-after-steps 4 "${common[@]}"
+run_tool 0 didicm-train --resume short/last.h5 --stop-after-steps 8 --threads 1 -q
+expect_equal "$(json_field "$WORK/out" steps)" 8 "steps after resuming with --resume only"
+expect_equal "$(json_field "$WORK/out" last)" short/last.h5 "run folder of --resume only"
+
+# A stop after the epoch's last step: the resumed run records that epoch.
+run_tool 0 didicm-train "${common[@]}" --epochs 2 --output boundary --stop-after-steps 6
+run_tool 0 didicm-train --resume boundary/last.h5 --stop-after-steps 8 --threads 1 -q
+
+# Compares step losses, running means, summary.csv (without the timing
+# columns) and every stored tensor of two runs.
+same_runs() {
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import csv, json, sys, h5py, numpy as np
+def steps(run, key):
+    return [json.loads(l)[key] for l in open(f"{run}/metrics.jsonl") if '"kind":"step"' in l]
+def summary(run):
+    rows = list(csv.DictReader(open(f"{run}/summary.csv")))
+    return [{k: v for k, v in row.items() if k not in ("seconds", "images_per_second")} for row in rows]
+for key in ("loss", "mean_loss"):
+    a, b = steps(sys.argv[1], key), steps(sys.argv[2], key)
+    assert a == b, (key, a, b)
+sa, sb = summary(sys.argv[1]), summary(sys.argv[2])
+assert len(sa) == 1, sa
+assert sa == sb, (sa, sb)
 fa, fb = h5py.File(f"{sys.argv[1]}/last.h5"), h5py.File(f"{sys.argv[2]}/last.h5")
 names = []
 fa["model"].visit(lambda n: names.append(n) if isinstance(fa["model"][n], h5py.Dataset) else None)
@@ -33,9 +56,12 @@ for n in names:
 for group in ("optimizer",):
     fa[group].visit(lambda n: None if not isinstance(fa[group][n], h5py.Dataset)
                     else np.testing.assert_array_equal(fa[group][n][()], fb[group][n][()], err_msg=n))
-print(f"{len(a)} losses and {len(names)} tensors identical", file=sys.stderr)
+print(f"{len(a)} losses, {len(sa)} summary rows and {len(names)} tensors identical", file=sys.stderr)
 PY
-pass
+}
+for run in resumed short boundary; do
+  same_runs straight $run && pass || fail "run $run differs from the straight run"
+done
 
 # SIGINT: the current step finishes, last.h5 is written, the exit status is 130.
 didicm-train "${common[@]}" --epochs 1000 --output interrupted >int.out 2>int.err &
@@ -48,6 +74,8 @@ kill -INT $pid
 status=0
 wait $pid || status=$?
 expect_equal "$status" 130 "exit status after SIGINT"
+expect_equal "$(json_field int.out stopped)" True "stopped flag after SIGINT"
+expect_equal "$(json_field int.out last)" interrupted/last.h5 "checkpoint named after SIGINT"
 expect_file interrupted/last.h5
 run_tool 0 /usr/bin/python3 -c '
 import h5py, sys
@@ -56,5 +84,19 @@ assert f.attrs["format"] in (b"didicm-checkpoint", "didicm-checkpoint")
 assert int(f.attrs["step"]) >= 1
 '
 ls interrupted | grep -q tmp && fail "temporary file left behind" || pass
+
+# SIGTERM: the same, with exit status 143, continuing the interrupted run.
+didicm-train --resume interrupted/last.h5 --threads 1 -q >term.out 2>term.err &
+pid=$!
+lines=$(wc -l <interrupted/metrics.jsonl)
+for _ in $(seq 1 600); do
+  [ "$(wc -l <interrupted/metrics.jsonl)" -gt "$lines" ] && break
+  sleep 0.1
+done
+kill -TERM $pid
+status=0
+wait $pid || status=$?
+expect_equal "$status" 143 "exit status after SIGTERM"
+expect_equal "$(json_field term.out stopped)" True "stopped flag after SIGTERM"
 
 finish

@@ -142,6 +142,28 @@ TEST_CASE("checkpoint file attributes and layout") {
   CHECK_NOTHROW(save_checkpoint(path, small_checkpoint("didirn18", 4), true));
 }
 
+TEST_CASE("checkpoint training settings round trip") {
+  TempDir folder;
+  std::string old_path = folder.file("old.h5");
+  save_checkpoint(old_path, small_checkpoint("didirn18", 4), false);
+  CHECK_FALSE(read_checkpoint_settings(old_path).has_value());
+  CHECK(load_checkpoint(old_path, torch::kCPU).data_hash.empty());
+
+  Checkpoint saved = small_checkpoint("didirn18", 4);
+  saved.train_settings = {{"lr", "0.002"}, {"mean", "0.5 0.5 0.5"}, {"aa", ""}};
+  saved.data_hash = "0123456789abcdef";
+  std::string path = folder.file("new.h5");
+  save_checkpoint(path, saved, false);
+
+  auto settings = read_checkpoint_settings(path);
+  REQUIRE(settings.has_value());
+  CHECK(*settings == saved.train_settings);
+  Checkpoint loaded = load_checkpoint(path, torch::kCPU);
+  CHECK(loaded.train_settings == saved.train_settings);
+  CHECK(loaded.data_hash == "0123456789abcdef");
+  CHECK_THROWS_AS(read_checkpoint_settings(folder.file("missing.h5")), Error);
+}
+
 TEST_CASE("checkpoint save rejects inconsistent metadata") {
   TempDir folder;
   Checkpoint checkpoint = small_checkpoint("didirn18", 4);
