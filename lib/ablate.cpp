@@ -2,6 +2,7 @@
 
 #include "autocast.h"
 #include "errors.h"
+#include "interrupt.h"
 #include "logging.h"
 #include "metrics.h"
 #include "posterior.h"
@@ -403,6 +404,7 @@ int run_ablate(const AblateOptions& options) {
   create_output_dir(options.output_dir);
   std::vector<PlannedPoint> plan = plan_points(grid, inputs, options, rows);
   log_cost(plan, rows);
+  set_interrupt_note("the finished points are kept, so the same command continues the sweep");
 
   std::vector<EvaluatedPosterior> points;
   for (std::size_t i = 0; i < plan.size(); ++i) {

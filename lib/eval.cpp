@@ -1,6 +1,7 @@
 #include "eval.h"
 
 #include "atomic_file.h"
+#include "dataset.h"
 #include "errors.h"
 #include "h5.h"
 #include "logging.h"
@@ -11,6 +12,7 @@
 #include "table.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -167,8 +169,10 @@ class DatasetImages {
   }
 
  private:
-  // The dataset path as stored, relative to the posterior file's folder, or
-  // the absolute path recorded at sampling time, in that order.
+  // Returns the first candidate path that exists and, when the posterior
+  // records the dataset's content hash, contains that content. The candidates
+  // are the path as stored, the path relative to the posterior file's folder
+  // and the absolute path recorded at sampling time.
   std::string locate(const Posterior& posterior) {
     namespace fs = std::filesystem;
     if (posterior.dataset.empty()) {
@@ -176,22 +180,45 @@ class DatasetImages {
       log_warning("{}; the examples are drawn without images", note_);
       return "";
     }
-    std::error_code error;
-    if (fs::exists(posterior.dataset, error)) {
-      return posterior.dataset;
-    }
-    fs::path beside = fs::path(posterior.source).parent_path() / posterior.dataset;
-    if (fs::path(posterior.dataset).is_relative() && posterior.source != "<stdin>" &&
-        fs::exists(beside, error)) {
-      return beside.string();
+    std::vector<std::string> candidates{posterior.dataset};
+    if (fs::path(posterior.dataset).is_relative() && posterior.source != "<stdin>") {
+      candidates.push_back((fs::path(posterior.source).parent_path() / posterior.dataset).string());
     }
     auto absolute = posterior.attributes.find("dataset_absolute");
-    if (absolute != posterior.attributes.end() && fs::exists(absolute->second, error)) {
-      return absolute->second;
+    if (absolute != posterior.attributes.end()) {
+      candidates.push_back(absolute->second);
     }
-    note_ = fmt::format("{}: dataset file {} not found", posterior.source, posterior.dataset);
+
+    std::vector<std::string> other_content;
+    for (const std::string& candidate : candidates) {
+      std::error_code error;
+      if (!fs::exists(candidate, error)) {
+        continue;
+      }
+      if (posterior.dataset_hash.empty() || holds_content(candidate, posterior.dataset_hash)) {
+        return candidate;
+      }
+      other_content.push_back(candidate);
+    }
+    note_ = other_content.empty()
+                ? fmt::format("{}: dataset file not found (looked for {})", posterior.source,
+                              fmt::join(candidates, ", "))
+                : fmt::format("{}: {} holds other images than the posterior was sampled from "
+                              "(content hash {} expected)",
+                              posterior.source, fmt::join(other_content, ", "),
+                              posterior.dataset_hash);
     log_warning("{}; the examples are drawn without images", note_);
     return "";
+  }
+
+  // Whether the dataset file at `path` has content hash `hash`. A file that
+  // is not a readable dataset does not.
+  static bool holds_content(const std::string& path, const std::string& hash) {
+    try {
+      return DatasetReader(path).content_hash() == hash;
+    } catch (const Error&) {
+      return false;
+    }
   }
 
   std::string posterior_name_;

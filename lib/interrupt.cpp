@@ -17,6 +17,14 @@ std::atomic<InterruptMode> mode{InterruptMode::exit_now};
 // The line printed before exiting, built before any signal can arrive,
 // because the handler may not allocate.
 char exit_message[256] = "interrupted\n";
+std::string program_name_for_message = "didicm";
+
+void build_exit_message(const std::string& what) {
+  // The newline ends a progress bar's line.
+  std::string message = "\n" + program_name_for_message + ": interrupted; " + what + "\n";
+  std::strncpy(exit_message, message.c_str(), sizeof(exit_message) - 1);
+  exit_message[sizeof(exit_message) - 1] = '\0';
+}
 
 // Only async-signal-safe calls here: write(), unlink() and _exit().
 extern "C" void handle_interrupt(int signal) {
@@ -33,19 +41,26 @@ extern "C" void handle_interrupt(int signal) {
 }  // namespace
 
 void install_interrupt_handlers(const std::string& program) {
-  // The newline ends a progress bar's line.
-  std::string message = "\n" + program + ": interrupted; unfinished output files were removed\n";
-  std::strncpy(exit_message, message.c_str(), sizeof(exit_message) - 1);
-  exit_message[sizeof(exit_message) - 1] = '\0';
+  program_name_for_message = program;
+  build_exit_message("unfinished output files were removed");
 
   struct sigaction action {};
   action.sa_handler = handle_interrupt;
   sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  // A signal ignored at start stays ignored: a shell starts background jobs
+  // of a script with SIGINT ignored, so that Ctrl-C reaches only the script.
+  for (int signal : {SIGINT, SIGTERM}) {
+    struct sigaction current {};
+    if (sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) {
+      continue;
+    }
+    sigaction(signal, &action, nullptr);
+  }
 }
 
 void set_interrupt_mode(InterruptMode new_mode) { mode.store(new_mode); }
+
+void set_interrupt_note(const std::string& note) { build_exit_message(note); }
 
 int interrupt_signal() { return received_signal.load(); }
 

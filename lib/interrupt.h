@@ -14,6 +14,11 @@ enum class InterruptMode { exit_now, set_flag };
 void install_interrupt_handlers(const std::string& program);
 void set_interrupt_mode(InterruptMode mode);
 
+// Replaces the text after "<program>: interrupted; " in the line printed on
+// an exit by signal. Call it before the work it describes, because the
+// handler only reads a prepared buffer.
+void set_interrupt_note(const std::string& note);
+
 // 0 when no signal arrived, else the signal number (SIGINT or SIGTERM).
 int interrupt_signal();
 

@@ -321,8 +321,8 @@ void write_posterior(const Posterior& posterior, const std::string& path, bool f
 
 void check_stdout_for_posterior() {
   if (isatty(STDOUT_FILENO) != 0) {
-    throw Error("<stdout>: is a terminal; redirect the posterior file to a file or pipe it "
-                "into another tool");
+    throw UsageError("<stdout>: is a terminal; redirect the posterior file to a file or pipe it "
+                     "into another tool");
   }
 }
 

@@ -73,11 +73,11 @@ struct Posterior {
 // arrays do not match rows, num_classes and the trajectory shape.
 void write_posterior(const Posterior& posterior, const std::string& path, bool force);
 
-// Throws Error when stdout is a terminal, where a binary file must not go.
+// Throws UsageError when stdout is a terminal, where a binary file must not go.
 void check_stdout_for_posterior();
 
 // Writes the posterior file's bytes to stdout (built in memory first).
-// Throws Error when stdout is a terminal.
+// Throws UsageError when stdout is a terminal.
 void write_posterior_to_stdout(const Posterior& posterior);
 
 // The file's bytes, built in memory.

@@ -80,10 +80,21 @@ std::map<std::string, std::size_t> value_ranks(const std::vector<std::string>& v
 
 using Tuple = std::vector<std::string>;
 
-// A row key's cell: an unused sampler setting is a missing value ("-" for
-// people, empty or null for scripts).
+// Returns a row key's cell. An unused sampler setting is a missing value ("-"
+// for people, empty or null for scripts). A plain decimal number is a number,
+// so that JSON gets 28 and not "28", shown with the digits it was written with.
 Cell key_cell(const std::string& value) {
-  return value == unused_setting ? Cell::missing() : Cell::of_text(value);
+  if (value == unused_setting) {
+    return Cell::missing();
+  }
+  double number = 0.0;
+  bool plain = value.find_first_not_of("+-0123456789.") == std::string::npos;
+  if (!plain || !parse_number(value, number)) {
+    return Cell::of_text(value);
+  }
+  std::size_t point = value.find('.');
+  int decimals = point == std::string::npos ? 0 : static_cast<int>(value.size() - point - 1);
+  return Cell::of_number(number, decimals);
 }
 
 // The distinct tuples of `keys` over the inputs, in display order.

@@ -42,7 +42,10 @@ std::string summary_json(const Posterior& posterior, const std::string& output, 
       "{{\"output\":{},\"images\":{},\"classes\":{},\"sampler\":{},\"steps\":{},"
       "\"select\":{},\"samples\":{},\"nfe\":{},\"seconds\":{:.2f},\"images_per_second\":{:.1f}}}",
       json_quote(output), posterior.rows, posterior.num_classes, json_quote(posterior.sampler),
-      posterior.steps, json_quote(posterior.select), posterior.samples, posterior.nfe, seconds,
+      posterior.sampler == "standard" ? "null" : std::to_string(posterior.steps),
+      posterior.sampler == "cp" ? json_quote(posterior.select) : "null",
+      posterior.sampler == "cl" ? std::to_string(posterior.samples) : "null", posterior.nfe,
+      seconds,
       seconds > 0 ? static_cast<double>(posterior.rows) / seconds : 0.0);
 }
 

@@ -74,7 +74,8 @@ void warn_unused_settings(const SamplerSettings& settings) {
                 settings.steps);
   }
   if (!cp && !cl && (settings.trajectory || settings.trajectory_topk > 0)) {
-    log_warning("--trajectory: the standard sampler has no steps, so no trajectory is stored");
+    log_warning("{}: the standard sampler has no steps, so no trajectory is stored",
+                settings.trajectory ? "--trajectory" : "--trajectory-topk");
   }
 }
 
@@ -280,6 +281,10 @@ SamplerSettings resolve_sampler_settings(const SamplerSettings& settings,
   parse_label_select(resolved.select);
   if (resolved.trajectory_topk < 0) {
     throw UsageError("--trajectory-topk must not be negative");
+  }
+  if (resolved.trajectory && resolved.trajectory_topk > 0) {
+    throw UsageError("--trajectory and --trajectory-topk both choose the trajectory's form; give "
+                     "one of them");
   }
   if (resolved.sampler == "standard") {
     resolved.trajectory = false;

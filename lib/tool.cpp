@@ -19,6 +19,31 @@ namespace {
 CommonOptions options;
 std::string invocation;
 
+// Makes every integer option read its value as a decimal number. CLI11 would
+// read 010 as octal 8 and 0x10 as 16, and zero-padded numbers are common in
+// scripts (printf %03d).
+void read_integers_as_decimal(CLI::App& app) {
+  CLI::Validator decimal(
+      [](std::string& text) -> std::string {
+        std::size_t sign = !text.empty() && (text[0] == '+' || text[0] == '-') ? 1 : 0;
+        bool digits = text.size() > sign &&
+                      text.find_first_not_of("0123456789", sign) == std::string::npos;
+        if (!digits) {
+          return fmt::format("'{}' is not a whole number", text);
+        }
+        std::size_t first = text.find_first_not_of('0', sign);
+        text = text.substr(0, sign) + (first == std::string::npos ? "0" : text.substr(first));
+        return "";
+      },
+      "");
+  for (CLI::Option* option : app.get_options()) {
+    const std::string type = option->get_type_name();
+    if (type.rfind("INT", 0) == 0 || type.rfind("UINT", 0) == 0) {
+      option->transform(decimal);
+    }
+  }
+}
+
 // Accepts a whole number from 0 to INT_MAX. CLI11's NonNegativeNumber would name
 // the largest double in its message.
 CLI::Validator thread_count_validator() {
@@ -124,6 +149,7 @@ int run_tool(int argc, char** argv, const std::string& name, const std::string& 
 
   int status = guarded([&] {
     define(app);
+    read_integers_as_decimal(app);
     try {
       app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -115,6 +115,19 @@ std::string absolute_path(const std::string& path) {
   return path.empty() ? path : fs::absolute(path).lexically_normal().string();
 }
 
+// A restored data or val path that no longer exists gets a message that
+// says where the path came from and how to give the new one.
+void check_restored_path(const std::string& path, const TrainOptions& requested,
+                         const std::string& name, const std::string& checkpoint) {
+  std::error_code error;
+  if (path.empty() || requested.given.count(name) > 0 || fs::exists(path, error)) {
+    return;
+  }
+  throw Error(fmt::format("{}: file not found; {} stores it as the run's --{} file, so if it "
+                          "moved, give --{} with its new path",
+                          path, checkpoint, name, name));
+}
+
 }  // namespace
 
 TrainSettings train_settings(const TrainOptions& options, const ModelConfig& model) {
@@ -193,7 +206,10 @@ TrainOptions restore_resumed_options(const TrainOptions& requested) {
                 options.resume);
     return options;
   }
-  return apply_train_settings(options, *stored, options.resume);
+  TrainOptions restored = apply_train_settings(options, *stored, options.resume);
+  check_restored_path(restored.data, requested, "data", options.resume);
+  check_restored_path(restored.val, requested, "val", options.resume);
+  return restored;
 }
 
 }  // namespace didicm

@@ -32,7 +32,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <cinttypes>
+#include <cstdio>
 #include <fstream>
+#include <regex>
 #include <optional>
 
 namespace didicm {
@@ -118,6 +121,31 @@ void write_text(const std::string& path, const std::string& text) {
   }
 }
 
+// Rewrites the text file at `path` (when it exists) with the lines that
+// `keep` accepts.
+template <typename Keep>
+void keep_lines(const std::string& path, Keep keep) {
+  std::ifstream input(path);
+  if (!input) {
+    return;
+  }
+  std::string kept;
+  std::size_t dropped = 0;
+  std::string line;
+  while (std::getline(input, line)) {
+    if (keep(line)) {
+      kept += line + "\n";
+    } else {
+      ++dropped;
+    }
+  }
+  input.close();
+  if (dropped > 0) {
+    log_info("{}: dropped {} records written after the checkpoint", path, dropped);
+    write_text(path, kept);
+  }
+}
+
 // Appends one line to a log file of the run folder.
 void append_line(const std::string& path, const std::string& line) {
   std::ofstream stream(path, std::ios::app);
@@ -185,10 +213,12 @@ class Trainer {
   void open_datasets();
   void check_output_folder();
   void create_output_folder();
+  void trim_logs() const;
   void prepare_model();
   void prepare_optimizer();
   void resume();
   void check_resumed_data(const Checkpoint& checkpoint) const;
+  void restart_best_on_new_val(const Checkpoint& checkpoint);
   void write_config();
   int loop();
   double epoch_mean_loss() const;
@@ -295,6 +325,15 @@ void Trainer::check_output_folder() {
   last_path_ = (fs::path(options_.output) / "last.h5").string();
   best_path_ = (fs::path(options_.output) / "best.h5").string();
   bool earlier_run = fs::exists(last_path_) || fs::exists(best_path_);
+  std::error_code same_error;
+  bool resuming_own = !options_.resume.empty() && fs::exists(last_path_) &&
+                      fs::equivalent(last_path_, options_.resume, same_error);
+  if (!options_.resume.empty() && fs::exists(last_path_) && !resuming_own && !options_.force) {
+    throw Error(fmt::format("{}: the folder holds the run in {}, and resuming {} there would "
+                            "overwrite it; choose another --output, or pass --force to replace "
+                            "that run's files",
+                            options_.output, last_path_, options_.resume));
+  }
   if (earlier_run && options_.resume.empty() && !options_.force) {
     throw Error(fmt::format("{}: the folder contains an earlier run; pass --resume {} to continue it "
                             "or --force to start over",
@@ -310,11 +349,42 @@ void Trainer::create_output_folder() {
                             options_.output, error.message()));
   }
   bool earlier_run = fs::exists(last_path_) || fs::exists(best_path_);
-  if (earlier_run && options_.resume.empty()) {
-    for (const char* name : {"summary.csv", "metrics.jsonl"}) {
+  bool own_run = !options_.resume.empty() && fs::exists(last_path_) &&
+                 fs::equivalent(last_path_, options_.resume, error);
+  if (earlier_run && (options_.resume.empty() || (options_.force && !own_run))) {
+    for (const char* name : {"summary.csv", "metrics.jsonl", "best.h5"}) {
       fs::remove(fs::path(options_.output) / name, error);
     }
   }
+  if (!options_.resume.empty()) {
+    trim_logs();
+  }
+}
+
+// Drops the log records written after the checkpoint a run resumes from (a
+// hard kill after the last save, or an older checkpoint), so that the resumed
+// run does not log those steps and epochs twice.
+void Trainer::trim_logs() const {
+  const fs::path folder(options_.output);
+  const std::regex record(R"re("epoch":(\d+),"step":(\d+))re");
+  keep_lines((folder / "metrics.jsonl").string(), [&](const std::string& line) {
+    std::smatch match;
+    if (!std::regex_search(line, match, record)) {
+      return true;
+    }
+    std::int64_t epoch = std::stoll(match[1].str());
+    std::int64_t step = std::stoll(match[2].str());
+    bool epoch_record = line.find(R"("kind":"epoch")") != std::string::npos;
+    return step <= step_ && (!epoch_record || epoch <= epoch_);
+  });
+  keep_lines((folder / "summary.csv").string(), [&](const std::string& line) {
+    std::int64_t epoch = 0;
+    std::int64_t step = 0;
+    if (std::sscanf(line.c_str(), "%" SCNd64 ",%" SCNd64, &epoch, &step) != 2) {
+      return true;  // the header
+    }
+    return epoch <= epoch_ && step <= step_;
+  });
 }
 
 // Logs a warning when the network's input is larger than the images stored
@@ -448,6 +518,12 @@ void Trainer::resume() {
   if (auto value = stored_value("trainer/epoch_loss_steps")) {
     epoch_loss_steps_ = value->item<std::int64_t>();
   }
+  if (options_.stop_after_steps > 0 && step_ >= options_.stop_after_steps) {
+    throw UsageError(fmt::format("--stop-after-steps {}: {} is already at step {}; give a larger "
+                                 "value",
+                                 options_.stop_after_steps, options_.resume, step_));
+  }
+  restart_best_on_new_val(checkpoint);
   log_info("{}: resuming after epoch {} and step {}", options_.resume, epoch_, step_);
 }
 
@@ -470,6 +546,22 @@ void Trainer::check_resumed_data(const Checkpoint& checkpoint) const {
   throw Error(fmt::format("{}: its content changed since the run in {} was trained on it (content "
                           "hash {}, stored {}); restore that dataset or start a new run",
                           options_.data, options_.resume, data_hash_, checkpoint.data_hash));
+}
+
+// best_top1 and best.h5 compare validation scores, so a run that resumes on
+// another validation file starts its best over.
+void Trainer::restart_best_on_new_val(const Checkpoint& checkpoint) {
+  auto stored = checkpoint.train_settings.find("val");
+  if (stored == checkpoint.train_settings.end() || best_top1_ < 0) {
+    return;
+  }
+  std::string ours = options_.val.empty() ? "" : fs::absolute(options_.val).lexically_normal().string();
+  if (stored->second != ours) {
+    log_warning("--val {}: the run was validated on {}; best_top1 and best.h5 start over",
+                options_.val.empty() ? "(none)" : options_.val,
+                stored->second.empty() ? "no file" : stored->second);
+    best_top1_ = -1;
+  }
 }
 
 void Trainer::write_config() {
@@ -536,7 +628,15 @@ ValidationResult Trainer::validate() {
   double loss_sum = 0;
   Progress progress("validation", val_reader_->info().count);
   val_loader_->start_epoch(0);
+  bool interrupt_noted = false;
   while (auto batch = val_loader_->next()) {
+    // The pass finishes so that the epoch's record is whole; the loop stops
+    // right after it.
+    if (interrupt_signal() != 0 && !interrupt_noted) {
+      log_info("interrupted: finishing the validation pass, then stopping (a second signal "
+               "stops at once)");
+      interrupt_noted = true;
+    }
     torch::Tensor images = batch->images.to(device_);
     torch::Tensor targets = batch->labels.to(device_);
     torch::Tensor p0 = smoothed_targets(targets, model_.num_classes(), options_.smoothing);
@@ -658,6 +758,17 @@ int Trainer::loop() {
   const std::int64_t log_interval = std::clamp<std::int64_t>(steps_per_epoch_ / 10, 1, 50);
 
   for (std::int64_t epoch = epoch_; epoch < options_.epochs; ++epoch) {
+    // A signal during validation stops here, after the epoch's checkpoint.
+    if (int signal = interrupt_signal(); signal != 0) {
+      if (!saved_once_) {
+        save(last_path_);
+      }
+      log_info("interrupted after epoch {}; {} contains the run, continue it with --resume {}",
+               epoch_, last_path_, last_path_);
+      std::printf("%s\n", summary_json(true, seconds_since(run_start)).c_str());
+      return interrupted_exit_status(signal);
+    }
+
     // Within the epoch of a mid-epoch checkpoint, the restored loss sum goes on.
     std::int64_t first_batch = step_ - epoch * steps_per_epoch_;
     if (first_batch <= 0) {

@@ -93,13 +93,17 @@ run_tool 0 didicm-eval "$WORK"/mixed/*.h5 --pivot sampler,select,samples --colum
 cat >"$WORK/expected" <<'TABLE'
 sampler   select  samples        steps=2         steps=8      steps=-
 --------  ------  -------  -------------  --------------  -----------
-cl        -       4        50.00 / 50.00               -            -
-cp        argmin  -                    -  50.00 / 100.00            -
-standard  -       -                    -               -  0.00 / 0.00
+cl        -             4  50.00 / 50.00               -            -
+cp        argmin        -              -  50.00 / 100.00            -
+standard  -             -              -               -  0.00 / 0.00
 TABLE
 expect_equal "$(cat "$WORK/out")" "$(cat "$WORK/expected")" "pivot over unused settings"
 run_tool 0 didicm-eval "$WORK"/mixed/*.h5 --pivot sampler,select --format csv
 expect_contains "$WORK/out" "cl,,50,50"
+# Numeric keys are JSON numbers.
+run_tool 0 didicm-eval "$WORK"/mixed/*.h5 --pivot sampler,samples --format json
+expect_contains "$WORK/out" '{"sampler": "cl", "samples": 4, "top1": 50, "top5": 50}'
+expect_contains "$WORK/out" '{"sampler": "cp", "samples": null,'
 run_tool 0 didicm-eval "$WORK"/mixed/standard.h5
 expect_equal "$(sed -n 3p "$WORK/out" | awk '{print $2, $3, $4}')" "standard - 1" \
   "softmax steps in the summary"

@@ -62,7 +62,7 @@ expect_equal "$(well_formed "$WORK/one.svg")" "0 1" "--count 1"
 $FIXTURES posterior "$WORK/lost.h5" --probs "$PROBS_A" --targets '[0,1,2,0,1]' \
   --classes 'cat,dog,<ship & boat>' --dataset "$WORK/gone.h5"
 run_tool 0 didicm-eval "$WORK/lost.h5" --examples "$WORK/lost.svg"
-expect_contains "$WORK/err" "gone.h5 not found"
+expect_contains "$WORK/err" "dataset file not found (looked for $WORK/gone.h5)"
 expect_equal "$(well_formed "$WORK/lost.svg")" "0 0" "examples without a dataset"
 
 # A dataset whose labels contradict the posterior is bad input.

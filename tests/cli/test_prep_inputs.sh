@@ -191,7 +191,7 @@ expect_contains "$WORK/err" "--threads: '-1' is not a thread count"
 run_tool 0 didicm-prep "$WORK/tree" -o "$WORK/repeated.h5" --size 8 --size 16 -q
 expect_equal "$(h5 "$WORK/repeated.h5" "f['images'].shape[1]")" 16 "last --size wins"
 run_tool 2 didicm-prep "$WORK/tree" -o "$WORK/x.h5" --size 16 --threads abc
-expect_contains "$WORK/err" "--threads: 'abc' is not a thread count"
+expect_contains "$WORK/err" "--threads: 'abc' is not a whole number"
 expect_no_file "$WORK/x.h5"
 run_tool 0 didicm-prep --help
 expect_contains "$WORK/out" "--class-list"

@@ -3,6 +3,9 @@
 # final name and never damages an existing one.
 source "$(dirname "$0")/lib.sh"
 DATA=${DIDICM_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+# Job control: without it, bash starts background jobs with SIGINT ignored,
+# and didicm-prep keeps a signal ignored that it was started with.
+set -m
 
 if [ ! -f "$DATA/train-images-idx3-ubyte.gz" ]; then
   fail "$DATA/train-images-idx3-ubyte.gz not found; install dataset-fashion-mnist (make deps)"
@@ -34,6 +37,21 @@ expect_no_file "$WORK/run/new.h5"
 expect_equal "$(ls -A "$WORK/run")" "" "no temporary file after SIGINT"
 # The message shows even with -q.
 expect_contains "$WORK/err" "didicm-prep: interrupted; unfinished output files were removed"
+
+# A job started with SIGINT ignored, as a script's background job is, keeps
+# ignoring it; SIGTERM still stops it.
+(trap '' INT; exec didicm-prep "$DATA" --split train --size 96 --store jpeg --threads 1 -q \
+  -o "$WORK/ignored.h5") 2>"$WORK/err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+sleep 0.5
+if kill -0 "$pid" 2>/dev/null; then pass; else fail "an ignored SIGINT stopped didicm-prep"; fi
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+expect_equal "$status" 143 "exit status after SIGTERM"
+expect_no_file "$WORK/ignored.h5"
 
 # SIGINT with --force over an existing file: the old file is unchanged.
 echo "previous dataset" >"$WORK/run/old.h5"

@@ -20,12 +20,22 @@ expect_contains "$WORK/err" "--trajectory-topk 30: the checkpoint has 10 classes
 expect_not_contains "$WORK/err" "sampling"
 expect_no_file topk.h5
 
+# Integer options are decimal: a zero-padded 010 is ten, not octal eight.
+run_tool 0 didicm-sample --checkpoint $ckpt --data test.h5 --steps 01 --limit 010 -o padded.h5
+expect_equal "$(json_field "$WORK/out" images)" 10 "images with --limit 010"
+run_tool 2 didicm-sample --checkpoint $ckpt --data test.h5 --limit 0x10 -o hex.h5
+expect_contains "$WORK/err" "--limit: '0x10' is not a whole number"
+
+# A whole trajectory and a top-k one exclude each other.
+run_tool 2 didicm-sample --checkpoint $ckpt --data test.h5 --trajectory --trajectory-topk 3 -o both.h5
+expect_contains "$WORK/err" "--trajectory and --trajectory-topk both choose the trajectory's form"
+
 # A posterior file is binary: with -o - and stdout on a terminal, the run
 # stops before sampling. script(1) gives the command a terminal.
 status=0
 script -qec "didicm-sample --checkpoint $ckpt --data test.h5 -o -" /dev/null >tty.log 2>&1 ||
   status=$?
-expect_equal "$status" 1 "exit status with stdout on a terminal"
+expect_equal "$status" 2 "exit status with stdout on a terminal"
 expect_contains tty.log "<stdout>: is a terminal"
 expect_not_contains tty.log "sampling"
 
@@ -41,7 +51,8 @@ run_tool 0 didicm-sample --checkpoint run-ce/last.h5 --data test.h5 --steps 4 --
 expect_contains "$WORK/err" "--steps 4: the standard sampler takes one softmax and no steps"
 expect_contains "$WORK/err" "--trajectory: the standard sampler has no steps"
 expect_contains "$WORK/err" "standard sampler (softmax), NFE 1 per image"
-expect_equal "$(json_field "$WORK/out" steps)" 0 "standard steps"
+expect_equal "$(json_field "$WORK/out" steps)" None "standard steps"
+expect_equal "$(json_field "$WORK/out" select)" None "standard select"
 
 # Defaults draw no warning.
 run_tool 0 didicm-sample --checkpoint $ckpt --data test.h5 --sampler cl --limit 4 -o cl-default.h5
@@ -63,5 +74,17 @@ run_tool 0 didicm-sample --checkpoint $ckpt --data test.h5 --steps 1 -o elsewher
   fail "eval --examples from another folder"
 expect_not_contains "$WORK/err" "without images"
 expect_contains elsewhere/deep/examples.svg "data:image/png;base64"
+
+# A file of the same name but other content beside the posterior is passed
+# over for the recorded absolute path; with the right file gone, eval says so.
+run_tool 0 didicm-prep "$FMNIST" --split t10k --max-per-class 5 --size 20 -o elsewhere/deep/test.h5
+(cd elsewhere/deep && didicm-eval cp.h5 --examples examples2.svg >/dev/null 2>"$WORK/err") ||
+  fail "eval --examples past a wrong file"
+expect_not_contains "$WORK/err" "without images"
+mv test.h5 moved-test.h5
+(cd elsewhere/deep && didicm-eval cp.h5 --examples examples3.svg >/dev/null 2>"$WORK/err") ||
+  fail "eval --examples without the right file"
+expect_contains "$WORK/err" "holds other images than the posterior was sampled from"
+mv moved-test.h5 test.h5
 
 finish

@@ -5,6 +5,9 @@
 # and from the end of an epoch, and for summary.csv too. SIGINT and SIGTERM
 # leave a valid last.h5, print the JSON summary and exit with 130 and 143.
 source "$(dirname "$0")/lib.sh"
+# Job control: without it, bash starts background jobs with SIGINT ignored,
+# and didicm-train keeps a signal ignored that it was started with.
+set -m
 
 cd "$WORK"
 run_tool 0 didicm-prep /usr/share/datasets/fashion-mnist --split t10k --max-per-class 30 -o small.h5

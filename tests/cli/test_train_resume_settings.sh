@@ -79,4 +79,51 @@ expect_no_file new
 run_tool 1 didicm-train --model didirn18 --data small.h5 --output o8 --resume small.h5
 expect_no_file o8
 
+# Records logged after the checkpoint (a hard kill after the last save) are
+# dropped on resume, so every step and epoch is logged once.
+run_tool 0 didicm-train --model didirn18 --width 0.125 -b 25 --threads 1 -j 1 --data small.h5 \
+  --epochs 2 --output logs --stop-after-steps 2 -q
+cp logs/last.h5 at2.h5
+run_tool 0 didicm-train --resume logs/last.h5 --threads 1 --stop-after-steps 6 -q
+cp at2.h5 logs/last.h5
+run_tool 0 didicm-train --resume logs/last.h5 --threads 1
+expect_contains "$WORK/err" "logs/metrics.jsonl: dropped 5 records written after the checkpoint"
+once() {  # once FILE: prints "ok" when no line of FILE repeats another's epoch and step
+  /usr/bin/python3 - "$1" <<'PY'
+import json, sys
+path = sys.argv[1]
+if path.endswith(".jsonl"):
+    keys = [(r["kind"], r["epoch"], r["step"]) for r in map(json.loads, open(path))]
+else:
+    keys = [tuple(line.split(",")[:2]) for line in open(path).read().splitlines()[1:]]
+print("ok" if len(keys) == len(set(keys)) else f"repeated: {keys}")
+PY
+}
+expect_equal "$(once logs/metrics.jsonl)" ok "metrics.jsonl records after a resume"
+expect_equal "$(grep -c '"kind":"step"' logs/metrics.jsonl)" 8 "step records"
+expect_equal "$(once logs/summary.csv)" ok "summary.csv rows after a resume"
+expect_equal "$(wc -l <logs/summary.csv)" 3 "summary.csv lines"
+
+# Another run's folder: resuming there needs --force, which replaces its logs.
+run_tool 1 didicm-train --resume at2.h5 --output logs --threads 1
+expect_contains "$WORK/err" "logs: the folder holds the run in logs/last.h5"
+run_tool 0 didicm-train --resume at2.h5 --output logs --force --threads 1 -q
+expect_equal "$(grep -c '"kind":"step"' logs/metrics.jsonl)" 6 "step records after --force"
+expect_equal "$(wc -l <logs/summary.csv)" 3 "summary.csv lines after --force"
+
+# --stop-after-steps at or below the checkpoint's step has nothing to do.
+run_tool 2 didicm-train --resume at2.h5 --output stops --stop-after-steps 2
+expect_contains "$WORK/err" "--stop-after-steps 2: at2.h5 is already at step 2"
+
+# A moved training file: the message names the stored path and the way out.
+cp small.h5 moving.h5
+run_tool 0 didicm-train --model didirn18 --width 0.125 -b 25 --threads 1 -j 1 --data moving.h5 \
+  --val small.h5 --epochs 2 --output moved --stop-after-steps 5 -q
+mv moving.h5 moved.h5
+run_tool 1 didicm-train --resume moved/last.h5 --threads 1
+expect_contains "$WORK/err" "moving.h5: file not found; moved/last.h5 stores it as the run's --data file"
+# Another validation file restarts the best score.
+run_tool 0 didicm-train --resume moved/last.h5 --data moved.h5 --val copy.h5 --threads 1
+expect_contains "$WORK/err" "--val copy.h5: the run was validated on $(pwd -P)/small.h5"
+
 finish
