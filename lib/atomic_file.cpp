@@ -114,4 +114,13 @@ void remove_pending_temporary_files() {
   }
 }
 
+std::string absolute_path(const std::string& path) {
+  if (path.empty()) {
+    return path;
+  }
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  return error ? path : absolute.lexically_normal().string();
+}
+
 }  // namespace didicm

@@ -9,6 +9,10 @@ namespace didicm {
 // the path and what to do.
 void check_output_path(const std::string& path, bool force);
 
+// Returns `path` made absolute against the current folder and normalized
+// (no "." or ".." parts), or an empty string for an empty path.
+std::string absolute_path(const std::string& path);
+
 // A file written under a temporary name in the destination folder and renamed
 // over the final name by commit(). A reader never sees a half-written file
 // under the final name, and an existing file is replaced only by a complete one.

@@ -19,9 +19,9 @@ std::atomic<InterruptMode> mode{InterruptMode::exit_now};
 char exit_message[256] = "interrupted\n";
 std::string program_name_for_message = "didicm";
 
-void build_exit_message(const std::string& what) {
+void build_exit_message(const std::string& note) {
   // The newline ends a progress bar's line.
-  std::string message = "\n" + program_name_for_message + ": interrupted; " + what + "\n";
+  std::string message = "\n" + program_name_for_message + ": interrupted; " + note + "\n";
   std::strncpy(exit_message, message.c_str(), sizeof(exit_message) - 1);
   exit_message[sizeof(exit_message) - 1] = '\0';
 }

@@ -4,6 +4,7 @@
 #include "cp_sampler.h"
 #include "data_loader.h"
 #include "dataset_source.h"
+#include "atomic_file.h"
 #include "autocast.h"
 #include "device.h"
 #include "errors.h"
@@ -18,7 +19,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -172,11 +172,7 @@ Posterior empty_posterior(const SampleInputs& inputs, const SamplerSettings& set
   posterior.dataset = inputs.dataset_path;
   // The path as typed may be relative to a folder that a later reader does not
   // run in, so the absolute path is kept as well.
-  std::error_code error;
-  std::filesystem::path absolute = std::filesystem::absolute(inputs.dataset_path, error);
-  if (!error) {
-    posterior.attributes["dataset_absolute"] = absolute.lexically_normal().string();
-  }
+  posterior.attributes["dataset_absolute"] = absolute_path(inputs.dataset_path);
   posterior.dataset_hash = inputs.dataset->content_hash();
   posterior.created_by = fmt::format("{} {}", program_name(), version_string);
   posterior.command_line = command_line();

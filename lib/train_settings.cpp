@@ -1,5 +1,6 @@
 #include "train_settings.h"
 
+#include "atomic_file.h"
 #include "checkpoint.h"
 #include "errors.h"
 #include "logging.h"
@@ -111,12 +112,9 @@ const std::vector<Setting>& settings_table() {
 
 #undef DIDICM_SETTING
 
-std::string absolute_path(const std::string& path) {
-  return path.empty() ? path : fs::absolute(path).lexically_normal().string();
-}
-
-// A restored data or val path that no longer exists gets a message that
-// says where the path came from and how to give the new one.
+// Throws Error for a restored data or val path that no longer exists. The
+// message names the checkpoint the path came from and the option that takes
+// the new path.
 void check_restored_path(const std::string& path, const TrainOptions& requested,
                          const std::string& name, const std::string& checkpoint) {
   std::error_code error;
@@ -183,11 +181,13 @@ TrainOptions apply_train_settings(const TrainOptions& requested, const TrainSett
       }
       continue;
     }
-    auto shown = [](const std::string& text) { return text.empty() ? std::string("''") : text; };
+    auto quoted_if_empty = [](const std::string& text) {
+      return text.empty() ? std::string("''") : text;
+    };
     throw UsageError(fmt::format("--{} {}: {} stores --{} {}; a resumed run keeps its settings, "
                                  "so drop --{} or start a new run",
-                                 setting.name, shown(given_text), checkpoint, setting.name,
-                                 shown(stored_text), setting.name));
+                                 setting.name, quoted_if_empty(given_text), checkpoint,
+                                 setting.name, quoted_if_empty(stored_text), setting.name));
   }
   return options;
 }

@@ -1,5 +1,6 @@
 #include "trainer.h"
 
+#include "atomic_file.h"
 #include "autocast.h"
 #include "checkpoint.h"
 #include "cp_sampler.h"
@@ -16,12 +17,12 @@
 #include "mixup.h"
 #include "rand_augment.h"
 #include "network_score_model.h"
-#include "train_settings.h"
 #include "progress.h"
 #include "rng.h"
 #include "score_entropy.h"
 #include "table.h"
 #include "tool.h"
+#include "train_settings.h"
 #include "version.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -29,14 +30,13 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <cinttypes>
-#include <cstdio>
 #include <fstream>
-#include <regex>
 #include <optional>
+#include <regex>
 
 namespace didicm {
 namespace {
@@ -129,12 +129,12 @@ void keep_lines(const std::string& path, Keep keep) {
   if (!input) {
     return;
   }
-  std::string kept;
+  std::string remaining;
   std::size_t dropped = 0;
   std::string line;
   while (std::getline(input, line)) {
     if (keep(line)) {
-      kept += line + "\n";
+      remaining += line + "\n";
     } else {
       ++dropped;
     }
@@ -142,7 +142,7 @@ void keep_lines(const std::string& path, Keep keep) {
   input.close();
   if (dropped > 0) {
     log_info("{}: dropped {} records written after the checkpoint", path, dropped);
-    write_text(path, kept);
+    write_text(path, remaining);
   }
 }
 
@@ -212,6 +212,7 @@ class Trainer {
   void prepare();
   void open_datasets();
   void check_output_folder();
+  bool resumes_folder_run() const;
   void create_output_folder();
   void trim_logs() const;
   void prepare_model();
@@ -221,6 +222,7 @@ class Trainer {
   void restart_best_on_new_val(const Checkpoint& checkpoint);
   void write_config();
   int loop();
+  int stop_on_signal(int signal, const std::string& moment, Clock::time_point run_start);
   double epoch_mean_loss() const;
   double train_step(const Batch& batch);
   torch::Tensor forward_classifier(const torch::Tensor& images);
@@ -325,10 +327,8 @@ void Trainer::check_output_folder() {
   last_path_ = (fs::path(options_.output) / "last.h5").string();
   best_path_ = (fs::path(options_.output) / "best.h5").string();
   bool earlier_run = fs::exists(last_path_) || fs::exists(best_path_);
-  std::error_code same_error;
-  bool resuming_own = !options_.resume.empty() && fs::exists(last_path_) &&
-                      fs::equivalent(last_path_, options_.resume, same_error);
-  if (!options_.resume.empty() && fs::exists(last_path_) && !resuming_own && !options_.force) {
+  if (!options_.resume.empty() && fs::exists(last_path_) && !resumes_folder_run() &&
+      !options_.force) {
     throw Error(fmt::format("{}: the folder holds the run in {}, and resuming {} there would "
                             "overwrite it; choose another --output, or pass --force to replace "
                             "that run's files",
@@ -341,6 +341,13 @@ void Trainer::check_output_folder() {
   }
 }
 
+// Whether the run resumes from the last.h5 of its own output folder.
+bool Trainer::resumes_folder_run() const {
+  std::error_code error;
+  return !options_.resume.empty() && fs::exists(last_path_, error) &&
+         fs::equivalent(last_path_, options_.resume, error);
+}
+
 void Trainer::create_output_folder() {
   std::error_code error;
   fs::create_directories(options_.output, error);
@@ -349,9 +356,7 @@ void Trainer::create_output_folder() {
                             options_.output, error.message()));
   }
   bool earlier_run = fs::exists(last_path_) || fs::exists(best_path_);
-  bool own_run = !options_.resume.empty() && fs::exists(last_path_) &&
-                 fs::equivalent(last_path_, options_.resume, error);
-  if (earlier_run && (options_.resume.empty() || (options_.force && !own_run))) {
+  if (earlier_run && (options_.resume.empty() || (options_.force && !resumes_folder_run()))) {
     for (const char* name : {"summary.csv", "metrics.jsonl", "best.h5"}) {
       fs::remove(fs::path(options_.output) / name, error);
     }
@@ -535,8 +540,7 @@ void Trainer::check_resumed_data(const Checkpoint& checkpoint) const {
     return;  // an empty hash: written before the hash was stored
   }
   auto stored = checkpoint.train_settings.find("data");
-  std::string ours = fs::absolute(options_.data).lexically_normal().string();
-  if (stored != checkpoint.train_settings.end() && stored->second != ours) {
+  if (stored != checkpoint.train_settings.end() && stored->second != absolute_path(options_.data)) {
     throw UsageError(fmt::format(
         "--data {}: its content differs from {}, on which the run in {} was trained (content "
         "hash {} vs {}); a resumed run keeps its training data, so give --data {}",
@@ -555,8 +559,7 @@ void Trainer::restart_best_on_new_val(const Checkpoint& checkpoint) {
   if (stored == checkpoint.train_settings.end() || best_top1_ < 0) {
     return;
   }
-  std::string ours = options_.val.empty() ? "" : fs::absolute(options_.val).lexically_normal().string();
-  if (stored->second != ours) {
+  if (stored->second != absolute_path(options_.val)) {
     log_warning("--val {}: the run was validated on {}; best_top1 and best.h5 start over",
                 options_.val.empty() ? "(none)" : options_.val,
                 stored->second.empty() ? "no file" : stored->second);
@@ -751,6 +754,15 @@ double Trainer::epoch_mean_loss() const {
   return epoch_loss_sum_ / static_cast<double>(std::max<std::int64_t>(1, epoch_loss_steps_));
 }
 
+// Ends a run stopped by `signal` after last.h5 was saved: logs how to go on,
+// prints the summary line and returns the exit status.
+int Trainer::stop_on_signal(int signal, const std::string& moment, Clock::time_point run_start) {
+  log_info("interrupted {}; {} contains the run, continue it with --resume {}", moment, last_path_,
+           last_path_);
+  std::printf("%s\n", summary_json(true, seconds_since(run_start)).c_str());
+  return interrupted_exit_status(signal);
+}
+
 int Trainer::loop() {
   set_interrupt_mode(InterruptMode::set_flag);
   auto run_start = Clock::now();
@@ -763,10 +775,7 @@ int Trainer::loop() {
       if (!saved_once_) {
         save(last_path_);
       }
-      log_info("interrupted after epoch {}; {} contains the run, continue it with --resume {}",
-               epoch_, last_path_, last_path_);
-      std::printf("%s\n", summary_json(true, seconds_since(run_start)).c_str());
-      return interrupted_exit_status(signal);
+      return stop_on_signal(signal, fmt::format("after epoch {}", epoch_), run_start);
     }
 
     // Within the epoch of a mid-epoch checkpoint, the restored loss sum goes on.
@@ -806,10 +815,7 @@ int Trainer::loop() {
       if (int signal = interrupt_signal(); signal != 0) {
         progress.finish();
         save(last_path_);
-        log_info("interrupted at step {}; {} contains the run, continue it with --resume {}", step_,
-                 last_path_, last_path_);
-        std::printf("%s\n", summary_json(true, seconds_since(run_start)).c_str());
-        return interrupted_exit_status(signal);
+        return stop_on_signal(signal, fmt::format("at step {}", step_), run_start);
       }
       if (options_.stop_after_steps > 0 && step_ >= options_.stop_after_steps) {
         progress.finish();

@@ -76,7 +76,7 @@ expect_not_contains "$WORK/err" "without images"
 expect_contains elsewhere/deep/examples.svg "data:image/png;base64"
 
 # A file of the same name but other content beside the posterior is passed
-# over for the recorded absolute path; with the right file gone, eval says so.
+# over for the recorded absolute path. With the right file gone, eval warns.
 run_tool 0 didicm-prep "$FMNIST" --split t10k --max-per-class 5 --size 20 -o elsewhere/deep/test.h5
 (cd elsewhere/deep && didicm-eval cp.h5 --examples examples2.svg >/dev/null 2>"$WORK/err") ||
   fail "eval --examples past a wrong file"

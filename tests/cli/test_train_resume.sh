@@ -1,6 +1,6 @@
 #!/bin/bash
 # Resume equivalence and interruption: 8 steps straight equal 4 steps, a stop,
-# and 4 more steps after --resume (one thread, CPU: bit for bit). This holds
+# and 4 more steps after --resume (one thread, CPU: bit for bit). This is true
 # with the full command and with the short form `--resume CKPT`, from mid-epoch
 # and from the end of an epoch, and for summary.csv too. SIGINT and SIGTERM
 # leave a valid last.h5, print the JSON summary and exit with 130 and 143.
@@ -66,17 +66,28 @@ for run in resumed short boundary; do
   same_runs straight $run && pass || fail "run $run differs from the straight run"
 done
 
+# wait_for COMMAND...: polls COMMAND every 0.1 s, for at most 60 s.
+wait_for() {
+  for _ in $(seq 1 600); do
+    "$@" && return
+    sleep 0.1
+  done
+}
+
+# stop_run SIGNAL: sends SIGNAL to the run $pid and sets stop_status to its
+# exit status. It runs in this shell, because only the parent can wait.
+stop_run() {
+  kill -"$1" "$pid"
+  stop_status=0
+  wait "$pid" || stop_status=$?
+}
+
 # SIGINT: the current step finishes, last.h5 is written, the exit status is 130.
 didicm-train "${common[@]}" --epochs 1000 --output interrupted >int.out 2>int.err &
 pid=$!
-for _ in $(seq 1 600); do
-  [ -s interrupted/metrics.jsonl ] && break
-  sleep 0.1
-done
-kill -INT $pid
-status=0
-wait $pid || status=$?
-expect_equal "$status" 130 "exit status after SIGINT"
+wait_for test -s interrupted/metrics.jsonl
+stop_run INT
+expect_equal "$stop_status" 130 "exit status after SIGINT"
 expect_equal "$(json_field int.out stopped)" True "stopped flag after SIGINT"
 expect_equal "$(json_field int.out last)" interrupted/last.h5 "checkpoint named after SIGINT"
 expect_file interrupted/last.h5
@@ -92,14 +103,10 @@ ls interrupted | grep -q tmp && fail "temporary file left behind" || pass
 didicm-train --resume interrupted/last.h5 --threads 1 -q >term.out 2>term.err &
 pid=$!
 lines=$(wc -l <interrupted/metrics.jsonl)
-for _ in $(seq 1 600); do
-  [ "$(wc -l <interrupted/metrics.jsonl)" -gt "$lines" ] && break
-  sleep 0.1
-done
-kill -TERM $pid
-status=0
-wait $pid || status=$?
-expect_equal "$status" 143 "exit status after SIGTERM"
+more_lines() { [ "$(wc -l <interrupted/metrics.jsonl)" -gt "$lines" ]; }
+wait_for more_lines
+stop_run TERM
+expect_equal "$stop_status" 143 "exit status after SIGTERM"
 expect_equal "$(json_field term.out stopped)" True "stopped flag after SIGTERM"
 
 finish
